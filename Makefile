@@ -1,0 +1,49 @@
+# Forecourt: `make demo` runs the main job on embedded defaults, `make test` runs the tests.
+# Everything installs into .venv from the pinned requirements.lock; nothing writes outside
+# the repository or /tmp.
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+export FORECOURT_HOME ?= $(CURDIR)/var
+export MPLCONFIGDIR   ?= /tmp/forecourt-mpl
+
+.PHONY: demo test lint format bench venv lock clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "Forecourt needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+demo: venv
+	$(VENV)/bin/forecourt demo
+
+test: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest
+
+bench: venv
+	$(PY) -m benchmarks.run_all
+
+lint: venv
+	$(PY) -m ruff check .
+
+format: venv
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+# Re-pin every package after changing pyproject.toml (torch stays the CPU wheel).
+lock:
+	rm -rf /tmp/forecourt-lock && $(PYTHON) -m venv /tmp/forecourt-lock
+	/tmp/forecourt-lock/bin/pip install --quiet torch==2.13.0 -e '.[dev]'
+	/tmp/forecourt-lock/bin/pip freeze --exclude-editable | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements.lock.new
+	( sed -n '1,2p' requirements.lock; cat requirements.lock.new ) > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock && rm requirements.lock.new
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,147 @@
+"""Deep Q-Network: online and target networks, Double-DQN targets, Huber loss.
+
+Every hyperparameter lives in `DQNConfig`; the training loop that drives this agent over
+vectorised markets is `rl_core.training.train`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from rl_core.agents.networks import QNetwork
+
+
+@dataclass
+class DQNConfig:
+    """All of DQN's knobs, with the defaults that hold 99% of the optimum (docs/performance.md)."""
+
+    total_env_steps: int = 600_000  # environment transitions (days x stations) to train on
+    num_envs: int = 64  # markets stepped at once
+    buffer_size: int = 600_000  # replay capacity: keeps every transition of the default budget
+    batch_size: int = 128
+    learning_starts: int = 5_000  # transitions collected before the first update
+    updates_per_step: int = 1  # gradient updates per vector step (num_envs transitions)
+    learning_rate: float = 1e-3
+    final_lr_fraction: float = 0.05  # learning rate decays linearly to lr * this
+    # < 1 shortens the credit horizon (faster, steadier TD learning) at the price of
+    # shrinking the Q margin between near-tied price cycles; 0.9 keeps the undiscounted
+    # optimal policy on the default market (DP) with margins wide enough to learn (measured)
+    gamma: float = 0.9
+    n_step: int = 1  # bootstrap after n days (n-step returns)
+    tau: float = 0.01  # soft (Polyak) target update per gradient step
+    huber_delta: float = 1.0
+    max_grad_norm: float | None = None  # Huber already bounds each sample's gradient
+    exploration_initial: float = 1.0
+    exploration_final: float = 0.05  # keeps near-tied prices sampled to the end
+    exploration_fraction: float = 0.3  # fraction of training over which epsilon decays
+    hidden: tuple[int, ...] = (64, 64)
+    double_dqn: bool = True
+    greedy_on_target: bool = True  # deploy the EMA (target) weights: steadier than online
+    reward_scale: float | None = None  # None: 1 / (optimum per day), so Q ~ days left
+    eval_interval: int = 50  # vector steps between greedy evaluations
+    torch_threads: int = 1  # one thread beats two for networks this small (measured)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name}={getattr(self, name)} must be > 0"
+            for name in (
+                "total_env_steps",
+                "num_envs",
+                "buffer_size",
+                "batch_size",
+                "learning_rate",
+                "eval_interval",
+                "updates_per_step",
+                "n_step",
+            )
+            if not getattr(self, name) > 0
+        ]
+        if not 0.0 <= self.gamma <= 1.0:
+            problems.append(f"gamma={self.gamma} must be in [0, 1]")
+        if not 0.0 < self.tau <= 1.0:
+            problems.append(f"tau={self.tau} must be in (0, 1]")
+        if problems:
+            raise ValueError("invalid DQN configuration: " + "; ".join(problems))
+        self.hidden = tuple(self.hidden)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class DQNAgent:
+    def __init__(
+        self, obs_dim: int, n_actions: int, config: DQNConfig, device: torch.device | str = "cpu"
+    ):
+        self.config = config
+        self.n_actions = n_actions
+        self.device = torch.device(device)
+        self.q = QNetwork(obs_dim, n_actions, config.hidden).to(self.device)
+        self.target = copy.deepcopy(self.q).requires_grad_(False)
+        # fused Adam: one kernel for all parameters (4x faster than foreach on a CPU here)
+        self.optimizer = torch.optim.Adam(self.q.parameters(), lr=config.learning_rate, fused=True)
+
+    @torch.no_grad()
+    def act(self, obs: torch.Tensor, epsilon: float, generator: torch.Generator) -> torch.Tensor:
+        """Epsilon-greedy actions for a batch of observations."""
+        greedy = self.q(obs).argmax(dim=1)
+        if epsilon <= 0.0:
+            return greedy
+        n = obs.shape[0]
+        explore = torch.rand(n, generator=generator, device=self.device) < epsilon
+        random = torch.randint(self.n_actions, (n,), generator=generator, device=self.device)
+        return torch.where(explore, random, greedy)
+
+    @torch.no_grad()
+    def greedy(self, obs: torch.Tensor) -> torch.Tensor:
+        """The deployed policy: greedy on the Polyak-averaged (target) weights if configured."""
+        net = self.target if self.config.greedy_on_target else self.q
+        return net(obs).argmax(dim=1)
+
+    def update(self, obs, actions, rewards, next_obs, dones) -> float:
+        """One gradient step on the Huber loss to the (Double-)DQN Bellman target."""
+        cfg = self.config
+        with torch.no_grad():
+            if cfg.double_dqn:  # online net picks tomorrow's price, target net values it
+                next_actions = self.q(next_obs).argmax(dim=1, keepdim=True)
+                next_q = self.target(next_obs).gather(1, next_actions).squeeze(1)
+            else:
+                next_q = self.target(next_obs).max(dim=1).values
+            target = rewards + cfg.gamma**cfg.n_step * (1.0 - dones) * next_q
+        q_taken = self.q(obs).gather(1, actions[:, None]).squeeze(1)
+        loss = F.huber_loss(q_taken, target, delta=cfg.huber_delta)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.q.parameters(), cfg.max_grad_norm)
+        self.optimizer.step()
+        self.soft_update()
+        return loss.detach()
+
+    @torch.no_grad()
+    def soft_update(self) -> None:
+        # one fused call instead of a Python loop over parameters: this runs every update
+        torch._foreach_lerp_(
+            list(self.target.parameters()), list(self.q.parameters()), self.config.tau
+        )
+
+    def set_learning_rate(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def state_dict(self) -> dict:
+        return {
+            "q": self.q.state_dict(),
+            "target": self.target.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.q.load_state_dict(state["q"])
+        self.target.load_state_dict(state["target"])
+        self.optimizer.load_state_dict(state["optimizer"])

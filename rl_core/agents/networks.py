@@ -1,0 +1,41 @@
+"""Q-networks: observation -> one action value per price level."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class QNetwork(nn.Module):
+    """MLP with a dueling head: Q(s, a) = V(s) + A(s, a) - mean_a A(s, a).
+
+    Input: the env's observation (day fraction, yesterday's level / (n - 1), cost). Yesterday's
+    price is the agent's own previous action, so it is expanded to a one-hot over the
+    n price levels (as SB3 one-hot-encodes discrete observations): demand has a kink where
+    today's price crosses yesterday's, which a one-hot input makes linear to learn.
+    The dueling split learns the large day-dependent value V separately from the small
+    differences between prices that decide the policy. V and A share one output layer
+    (fewer tensor ops per update: eager overhead, not FLOPs, bounds speed on a CPU).
+    """
+
+    def __init__(self, obs_dim: int, n_actions: int, hidden: tuple[int, ...] = (64, 64)):
+        super().__init__()
+        self.obs_dim, self.n_actions, self.hidden = obs_dim, n_actions, tuple(hidden)
+        layers: list[nn.Module] = []
+        width = obs_dim - 1 + n_actions
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, 1 + n_actions)  # [V, A_1..A_n]
+
+    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+        level = torch.round(obs[:, 1] * (self.n_actions - 1)).long()
+        onehot = F.one_hot(level, self.n_actions).to(obs.dtype)
+        return torch.cat([obs[:, :1], obs[:, 2:], onehot], dim=1)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        out = self.head(self.body(self.encode(obs)))
+        value, adv = out[:, :1], out[:, 1:]
+        return value + adv - adv.mean(dim=1, keepdim=True)

@@ -1,0 +1,168 @@
+"""The market a station prices into: demand as a function of today's and yesterday's price.
+
+    demand(p, p_prev) = max(0, base_demand - price_slope * p
+                               + gain_coef * max(p_prev - p, 0)
+                               - loss_coef * max(p - p_prev, 0))
+
+`gain_coef` is the extra demand per $/L that today's price is *below* yesterday's (drivers
+notice a drop and fill up), `loss_coef` the demand lost per $/L of a rise. Realised volume
+is `demand * (1 + noise_std * N(0, 1))`, clipped at 0: the noise has mean one (before the
+clip, which `noise_std <= 0.3` makes negligible), so the expected reward of a price path is
+the noise-free reward, and the exact optimum can be computed by dynamic programming.
+
+A `Market` is those parameters plus what the agent controls and faces: a grid of discrete
+prices (floor >= 0), a horizon of `horizon` days, the price charged the day before the
+episode starts, and a per-day unit cost (constant, or a real wholesale series).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rl_core.errors import InvalidMarketError
+
+OBJECTIVES = ("demand", "profit")
+
+
+@dataclass(frozen=True)
+class DemandParams:
+    """Linear demand with an asymmetric reference-price (yesterday's price) effect."""
+
+    base_demand: float = 24_000.0  # litres/day intercept (demand at price 0, no move)
+    price_slope: float = 10_000.0  # litres/day lost per $1/L of today's price
+    gain_coef: float = 10_000.0  # litres/day gained per $1/L that today is below yesterday
+    loss_coef: float = 2_000.0  # litres/day lost per $1/L that today is above yesterday
+    noise_std: float = 0.05  # relative (multiplicative) daily volume noise
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("base_demand", "price_slope", "gain_coef", "loss_coef", "noise_std"):
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                problems.append(f"{name}={value} is not a finite number")
+            elif value < 0:
+                problems.append(f"{name}={value} is negative")
+        if not problems and self.base_demand <= 0:
+            problems.append("base_demand must be > 0 (no one buys fuel at any price)")
+        if not problems and self.price_slope <= 0:
+            problems.append(
+                "price_slope must be > 0 (demand has to fall as price rises, else the "
+                "optimal price is unbounded)"
+            )
+        if not problems and self.noise_std > 0.5:
+            problems.append(f"noise_std={self.noise_std} > 0.5 is not a plausible volume noise")
+        if problems:
+            raise InvalidMarketError("invalid demand parameters: " + "; ".join(problems))
+
+    def demand(self, price, prev_price):
+        """Expected litres sold (numpy arrays or floats; broadcasts)."""
+        move = np.asarray(prev_price) - np.asarray(price)
+        d = (
+            self.base_demand
+            - self.price_slope * np.asarray(price)
+            + self.gain_coef * np.maximum(move, 0.0)
+            - self.loss_coef * np.maximum(-move, 0.0)
+        )
+        return np.maximum(d, 0.0)
+
+    def replace(self, **changes) -> DemandParams:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Market:
+    """Everything an environment needs: demand, price grid, horizon, cost path, start price.
+
+    `unit_costs` holds one cost per day of the episode (length == horizon), in $/L.
+    """
+
+    demand: DemandParams = field(default_factory=DemandParams)
+    price_min: float = 1.40  # the price floor ($/L); must be >= 0
+    price_max: float = 2.40
+    n_prices: int = 21
+    horizon: int = 30
+    unit_costs: tuple[float, ...] = ()  # empty -> `unit_cost` every day
+    unit_cost: float = 1.60
+    initial_price: float | None = None  # yesterday's price on day 0; None -> grid middle
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not (math.isfinite(self.price_min) and self.price_min >= 0):
+            problems.append(f"price_min={self.price_min} must be >= 0 (the price floor is zero)")
+        if not (math.isfinite(self.price_max) and self.price_max > self.price_min):
+            problems.append(f"price_max={self.price_max} must be > price_min={self.price_min}")
+        if self.n_prices < 2:
+            problems.append(f"n_prices={self.n_prices} must be >= 2 (an agent needs a choice)")
+        if self.horizon < 1:
+            problems.append(f"horizon={self.horizon} must be >= 1 day")
+        if self.unit_costs and len(self.unit_costs) != self.horizon:
+            problems.append(
+                f"unit_costs has {len(self.unit_costs)} days but horizon is {self.horizon}"
+            )
+        costs = self.unit_costs or (self.unit_cost,)
+        if not all(math.isfinite(c) and c >= 0 for c in costs):
+            problems.append("unit costs must be finite and >= 0")
+        if self.initial_price is not None and not (
+            self.price_min - 1e-9 <= self.initial_price <= self.price_max + 1e-9
+        ):
+            problems.append(
+                f"initial_price={self.initial_price} is outside the price grid "
+                f"[{self.price_min}, {self.price_max}]"
+            )
+        if problems:
+            raise InvalidMarketError("invalid market: " + "; ".join(problems))
+
+    # ---- derived quantities -------------------------------------------------------------
+    @property
+    def prices(self) -> np.ndarray:
+        """The discrete price levels, action i -> prices[i] ($/L)."""
+        return np.linspace(self.price_min, self.price_max, self.n_prices)
+
+    @property
+    def costs(self) -> np.ndarray:
+        """Unit cost for each day of the episode, shape (horizon,)."""
+        if self.unit_costs:
+            return np.asarray(self.unit_costs, dtype=np.float64)
+        return np.full(self.horizon, self.unit_cost, dtype=np.float64)
+
+    @property
+    def initial_index(self) -> int:
+        """Index of the grid price nearest to yesterday's price on day 0."""
+        if self.initial_price is None:
+            return self.n_prices // 2
+        return int(np.abs(self.prices - self.initial_price).argmin())
+
+    def reward(self, objective: str, price, prev_price, cost, volume=None):
+        """Reward of one day: litres for `demand`, (price - cost) * litres for `profit`."""
+        check_objective(objective)
+        litres = self.demand.demand(price, prev_price) if volume is None else volume
+        return litres if objective == "demand" else (np.asarray(price) - cost) * litres
+
+    def replace(self, **changes) -> Market:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["unit_costs"] = list(self.unit_costs)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Market:
+        d = dict(d)
+        d["demand"] = DemandParams(**d.get("demand", {}))
+        d["unit_costs"] = tuple(d.get("unit_costs", ()))
+        return cls(**d)
+
+
+def check_objective(objective: str) -> str:
+    if objective not in OBJECTIVES:
+        from rl_core.errors import UnknownAgentError
+
+        raise UnknownAgentError(
+            f"unknown agent {objective!r}: choose one of {', '.join(OBJECTIVES)}"
+        )
+    return objective

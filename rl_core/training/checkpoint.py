@@ -1,0 +1,51 @@
+"""Checkpoints: everything needed to resume or evaluate an agent, written atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from rl_core.agents.dqn import DQNAgent, DQNConfig
+from rl_core.envs.gas_station import OBS_DIM
+from rl_core.errors import ForecourtError
+from rl_core.market.model import Market
+
+if TYPE_CHECKING:
+    from rl_core.training.train import TrainResult
+
+
+def save_checkpoint(result: TrainResult, markets: Sequence[Market], directory: Path) -> Path:
+    """Write agent, config, markets and curve to `directory/dqn-<agent>.pt` (temp + rename)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"dqn-{result.objective}.pt"
+    tmp = path.with_suffix(".pt.tmp")
+    torch.save(
+        {
+            "objective": result.objective,
+            "config": dataclasses.asdict(result.config),
+            "markets": [m.to_dict() for m in markets],
+            "agent": result.agent.state_dict(),
+            "curve": result.curve,
+            "evaluation": result.evaluation.to_dict(),
+        },
+        tmp,
+    )
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[DQNAgent, str, list[Market], dict]:
+    """(agent, objective, training markets, raw checkpoint) from a checkpoint file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ForecourtError(f"no checkpoint at {path} (train one with `forecourt train`)")
+    ckpt = torch.load(path, weights_only=False)
+    markets = [Market.from_dict(d) for d in ckpt["markets"]]
+    agent = DQNAgent(OBS_DIM, markets[0].n_prices, DQNConfig(**ckpt["config"]))
+    agent.load_state_dict(ckpt["agent"])
+    return agent, ckpt["objective"], markets, ckpt

@@ -1,0 +1,190 @@
+"""Train a DQN pricing agent on vectorised markets, scored against the exact optimum.
+
+    result = train(Market(), "profit")
+    result.evaluation.fraction_of_optimum   # >= 0.99 with the default config
+
+The loop, top to bottom: step `num_envs` markets with epsilon-greedy prices, store the
+transitions, take `updates_per_step` gradient steps, decay epsilon and the learning rate
+linearly, and every `eval_interval` vector steps roll out the greedy policy on the
+evaluation scenarios (exact expected return, see `rl_core.evaluation.evaluate`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from rl_core.agents.dqn import DQNAgent, DQNConfig
+from rl_core.agents.replay_buffer import NStepCollector, ReplayBuffer
+from rl_core.envs.vector import VectorGasStation
+from rl_core.evaluation.evaluate import Evaluation, evaluate_policy
+from rl_core.evaluation.optimum import solve
+from rl_core.market.model import Market, check_objective
+from rl_core.training.checkpoint import save_checkpoint
+
+TARGET_FRACTION = 0.99
+
+
+@dataclass
+class TrainResult:
+    objective: str
+    agent: DQNAgent
+    config: DQNConfig
+    evaluation: Evaluation  # final greedy policy on the evaluation scenarios
+    curve: list[dict] = field(default_factory=list)  # one row per evaluation
+    env_steps: int = 0
+    updates: int = 0
+    wall_s: float = 0.0  # whole call, evaluations included
+    train_s: float = 0.0  # training only (what the speed targets count)
+
+    def first_reach(self, threshold: float = TARGET_FRACTION) -> dict | None:
+        """The first evaluation at or above `threshold`."""
+        return next((row for row in self.curve if row["fraction"] >= threshold), None)
+
+    def held_from(self, threshold: float = TARGET_FRACTION) -> dict | None:
+        """The evaluation from which every later one stayed at or above `threshold`."""
+        held = None
+        for row in self.curve:
+            if row["fraction"] < threshold:
+                held = None
+            elif held is None:
+                held = row
+        return held
+
+    def tail_median(self, n: int = 5) -> float:
+        return float(np.median([row["fraction"] for row in self.curve[-n:]]))
+
+    def to_dict(self) -> dict:
+        reach, hold = self.first_reach(), self.held_from()
+        return {
+            "agent": self.objective,
+            "fraction_of_optimum": self.evaluation.fraction_of_optimum,
+            "median_last_5_evals": self.tail_median(),
+            "total_reward": self.evaluation.total_reward,
+            "optimum": self.evaluation.optimum,
+            "volume": self.evaluation.volume,
+            "profit": self.evaluation.profit,
+            "env_steps": self.env_steps,
+            "updates": self.updates,
+            "wall_s": round(self.wall_s, 3),
+            "train_s": round(self.train_s, 3),
+            "reached_99_at": _point(reach),
+            "held_99_from": _point(hold),
+            "hyperparameters": self.config.to_dict(),
+        }
+
+
+def _point(row: dict | None) -> dict | None:
+    return None if row is None else {k: row[k] for k in ("env_steps", "updates", "train_s")}
+
+
+def train(
+    markets: Market | Sequence[Market],
+    objective: str,
+    config: DQNConfig | None = None,
+    *,
+    eval_markets: Market | Sequence[Market] | None = None,
+    progress: bool = False,
+    checkpoint_dir: str | os.PathLike | None = None,
+) -> TrainResult:
+    """Train on `markets` (a pool, sampled per episode) and evaluate on `eval_markets`."""
+    check_objective(objective)
+    cfg = config or DQNConfig()
+    pool = [markets] if isinstance(markets, Market) else list(markets)
+    scenarios = (
+        pool
+        if eval_markets is None
+        else ([eval_markets] if isinstance(eval_markets, Market) else list(eval_markets))
+    )
+    start = time.perf_counter()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cfg.torch_threads)
+    try:
+        torch.manual_seed(cfg.seed)
+        optima = [solve(m, objective).value for m in scenarios]
+        # rewards in units of "an optimal day", so Q-values count days and need no tuning
+        scale = cfg.reward_scale or scenarios[0].horizon * len(optima) / float(np.sum(optima))
+        env = VectorGasStation(pool, objective, cfg.num_envs, sample=len(pool) > 1, seed=cfg.seed)
+        agent = DQNAgent(env.obs_dim, env.n_prices, cfg)
+        buffer = ReplayBuffer(cfg.buffer_size, env.obs_dim)
+        rng = torch.Generator().manual_seed(cfg.seed + 1)
+        result = _loop(
+            cfg, env, agent, buffer, rng, scale, scenarios, optima, objective, progress, start
+        )
+    finally:
+        torch.set_num_threads(threads)
+    result.wall_s = time.perf_counter() - start
+    if checkpoint_dir is not None:
+        save_checkpoint(result, pool, Path(checkpoint_dir))
+    return result
+
+
+def _loop(cfg, env, agent, buffer, rng, scale, scenarios, optima, objective, progress, start):
+    vector_steps = max(1, cfg.total_env_steps // cfg.num_envs)
+    explore_steps = max(1, int(cfg.exploration_fraction * vector_steps))
+    curve: list[dict] = []
+    eval_s = 0.0
+    updates, losses = 0, []
+    collector = NStepCollector(buffer, cfg.n_step, cfg.gamma)
+    obs = env.reset()
+    bar = tqdm(
+        total=vector_steps * cfg.num_envs,
+        unit="step",
+        disable=not progress,
+        desc=f"train {objective}",
+        leave=False,
+    )
+    for step in range(1, vector_steps + 1):
+        frac_done = step / vector_steps
+        epsilon = cfg.exploration_initial + min(1.0, step / explore_steps) * (
+            cfg.exploration_final - cfg.exploration_initial
+        )
+        actions = agent.act(obs, epsilon, rng)
+        next_obs, reward, done = env.step(actions)
+        collector.add(obs, actions, reward * scale, next_obs, done)
+        obs = next_obs
+
+        if buffer.size >= cfg.learning_starts:
+            agent.set_learning_rate(
+                cfg.learning_rate * (1.0 - frac_done * (1.0 - cfg.final_lr_fraction))
+            )
+            for _ in range(cfg.updates_per_step):
+                losses.append(agent.update(*buffer.sample(cfg.batch_size, rng)))
+                updates += 1
+
+        if step % cfg.eval_interval == 0 or step == vector_steps:
+            t0 = time.perf_counter()
+            ev = evaluate_policy(agent.greedy, scenarios, objective, optima)
+            row = {
+                "env_steps": step * cfg.num_envs,
+                "updates": updates,
+                "train_s": round(t0 - start - eval_s, 4),
+                "fraction": ev.fraction_of_optimum,
+                "total_reward": ev.total_reward,
+                "loss": float(torch.stack(losses).mean()) if losses else float("nan"),
+                "epsilon": epsilon,
+                "learning_rate": agent.optimizer.param_groups[0]["lr"],
+            }
+            curve.append(row)
+            losses = []
+            eval_s += time.perf_counter() - t0
+            bar.set_postfix(optimum=f"{ev.fraction_of_optimum:.2%}", eps=f"{epsilon:.2f}")
+        bar.update(cfg.num_envs)
+    bar.close()
+    return TrainResult(
+        objective=objective,
+        agent=agent,
+        config=cfg,
+        evaluation=ev,
+        curve=curve,
+        env_steps=vector_steps * cfg.num_envs,
+        updates=updates,
+        train_s=time.perf_counter() - start - eval_s,
+    )
