@@ -239,7 +239,7 @@ def train_agent(
         overrides.update(total_env_steps=steps, buffer_size=steps)
     config = DQNConfig(seed=seed, **overrides)
     echo(
-        f"training the {agent} agent on the {setup.name} market "
+        f"training the {agent} agent on market '{setup.name}' "
         f"({config.total_env_steps:,} env steps, {config.num_envs} markets at once)..."
     )
     result = train(setup.train, agent, config, eval_markets=setup.evaluate, progress=progress)

@@ -63,8 +63,11 @@ def _price_paths(market: Market, n: int, costs: np.ndarray, seed: int) -> np.nda
     """Prices (days x stations) of the cycling process, scaled to the market's price grid."""
     rng = np.random.default_rng([seed, _PRICES])
     width = market.price_max - market.price_min
-    trough = market.price_min + width * rng.uniform(0.22, 0.32, n)  # default: 1.62..1.72
-    amplitude = width * rng.uniform(0.12, 0.28, n)  # restoration jump above the trough
+    # Wide enough that a calibration on this history keeps the optimal price cycle inside its
+    # grid (default: troughs 1.55..1.70, peaks up to ~2.10); no higher, or the weaker
+    # stations would sell nothing and the censored zero volumes would bias the fit.
+    trough = market.price_min + width * rng.uniform(0.15, 0.30, n)
+    amplitude = width * rng.uniform(0.25, 0.40, n)  # restoration jump above the trough
     margin = trough + amplitude * rng.uniform(0, 1, n)  # price before cost changes
     prices = np.empty((len(costs), n))
     for t in range(len(costs)):
