@@ -324,7 +324,7 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
 def cmd_demo(args: argparse.Namespace) -> dict:
     """The main job on embedded defaults: data -> calibration -> both agents -> evaluation."""
     from rl_core.data.store import read_window
-    from rl_core.evaluation.baselines import best_constant_price
+    from rl_core.evaluation.baselines import best_constant_price, historical_fraction
     from rl_core.market.calibration import calibrate
     from rl_core.market.model import Market
     from rl_core.market.synthetic import write_history
@@ -364,15 +364,28 @@ def cmd_demo(args: argparse.Namespace) -> dict:
     from rl_core.market.presets import market_setup
 
     setup = market_setup(str(market_file))
+    market = setup.evaluate[0]
+    # what the stations actually charged over the last `horizon` days, replayed in the model
+    recent = read_window(store, end, market.horizon).pivot(
+        index="date", columns="station_id", values="price"
+    )
+    history = recent.dropna(axis=1).to_numpy().T
     say(args, "5. summary (fraction of the exact DP optimum on the calibrated market)")
-    say(args, f"   {'agent':<8}{'agent %':>9}{'flat price %':>14}{'volume L':>12}{'profit $':>12}")
+    say(
+        args,
+        f"   {'agent':<8}{'agent':>8}{'flat price':>12}{'history':>9}"
+        f"{'volume L':>11}{'profit $':>10}",
+    )
     for agent, r in results.items():
-        _, flat = best_constant_price(setup.evaluate, agent)
+        _, flat = best_constant_price(market, agent)
+        r["best_constant_fraction"] = flat
+        r["historical_fraction"] = hist = historical_fraction(market, agent, history)
         say(
             args,
-            f"   {agent:<8}{r['fraction_of_optimum']:>9.2%}{flat:>14.2%}"
-            f"{r['volume']:>12,.0f}{r['profit']:>12,.0f}",
+            f"   {agent:<8}{r['fraction_of_optimum']:>8.2%}{flat:>12.2%}{hist:>9.2%}"
+            f"{r['volume']:>11,.0f}{r['profit']:>10,.0f}",
         )
+    say(args, f"   ('history': each station's own last {market.horizon} days of prices)")
     return {"calibration": cal.to_dict(), "agents": results}
 
 
