@@ -66,6 +66,21 @@ class DQNConfig:
             problems.append(f"gamma={self.gamma} must be in [0, 1]")
         if not 0.0 < self.tau <= 1.0:
             problems.append(f"tau={self.tau} must be in (0, 1]")
+        if self.learning_starts < 0:
+            problems.append(f"learning_starts={self.learning_starts} must be >= 0")
+        if not 0.0 <= self.final_lr_fraction <= 1.0:  # < 0 would turn the lr negative
+            problems.append(f"final_lr_fraction={self.final_lr_fraction} must be in [0, 1]")
+        if self.reward_scale is not None and not self.reward_scale > 0:
+            problems.append(f"reward_scale={self.reward_scale} must be > 0 (or None)")
+        if not self.hidden or any(int(h) < 1 for h in self.hidden):
+            problems.append(f"hidden={self.hidden} needs at least one layer, each width >= 1")
+        for name in ("exploration_initial", "exploration_final"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                problems.append(f"{name}={getattr(self, name)} must be in [0, 1]")
+        if not 0.0 < self.exploration_fraction <= 1.0:
+            problems.append(f"exploration_fraction={self.exploration_fraction} must be in (0, 1]")
+        if self.torch_threads < 1:
+            problems.append(f"torch_threads={self.torch_threads} must be >= 1")
         if problems:
             raise ValueError("invalid DQN configuration: " + "; ".join(problems))
         self.hidden = tuple(self.hidden)

@@ -151,7 +151,7 @@ def _loop(cfg, env, agent, buffer, rng, scale, scenarios, optima, objective, pro
         collector.add(obs, actions, reward * scale, next_obs, done)
         obs = next_obs
 
-        if buffer.size >= cfg.learning_starts:
+        if buffer.size >= max(cfg.learning_starts, cfg.batch_size):
             agent.set_learning_rate(
                 cfg.learning_rate * (1.0 - frac_done * (1.0 - cfg.final_lr_fraction))
             )

@@ -1,0 +1,188 @@
+"""VectorGasStation is the gymnasium env's twin: same observations, same rewards, same noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rl_core.envs.gas_station import GasStationEnv
+from rl_core.envs.vector import VectorGasStation
+from rl_core.evaluation.optimum import reward_table
+from rl_core.market.costs import sydney_markets
+from rl_core.market.model import Market
+
+# float32 twin of a float64 env: observations agree to 1e-6 (a few float32 ulps on [0, 1]),
+# rewards to a relative 1e-5 (litres and margins are each rounded to float32 once, a product
+# of two such roundings is off by < 2.4e-7 relative) plus 1e-3 absolute for margins near 0.
+OBS_ATOL = 1e-6
+REWARD_RTOL, REWARD_ATOL = 1e-5, 1e-3
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _noiseless(m: Market) -> Market:
+    return m.replace(demand=m.demand.replace(noise_std=0.0))
+
+
+SINGLE = Market(initial_price=1.62)
+POOL = sydney_markets(n=8)
+
+
+@pytest.mark.parametrize("objective", ["demand", "profit"])
+@pytest.mark.parametrize(
+    ("markets", "num_envs"),
+    [(SINGLE, 4), (POOL, None)],
+    ids=["one-market-4-slots", "8-sydney-markets"],
+)
+def test_noise_free_vector_env_equals_gym_env(markets, num_envs, objective):
+    vec = VectorGasStation(markets, objective, num_envs, noise=False)
+    pool = [markets] if isinstance(markets, Market) else markets
+    slot_markets = pool * vec.num_envs if len(pool) == 1 else pool
+    envs = [GasStationEnv(_noiseless(m), objective) for m in slot_markets]
+    rng = np.random.default_rng(42)
+
+    obs_v = vec.reset()
+    obs_g = np.stack([e.reset(seed=0)[0] for e in envs])
+    np.testing.assert_allclose(obs_v.numpy(), obs_g, atol=OBS_ATOL)
+    episodes, horizon = 3, vec.horizon
+    dones = 0
+    for step in range(episodes * horizon):
+        actions = rng.integers(0, vec.n_prices, size=vec.num_envs)
+        obs_v, rew_v, done = vec.step(torch.as_tensor(actions))
+        results = [e.step(int(a)) for e, a in zip(envs, actions, strict=True)]
+        rew_g = np.array([r[1] for r in results])
+        terminated = {r[2] for r in results}
+        assert terminated == {done}  # all slots end together, exactly when the gym env does
+        assert done == ((step + 1) % horizon == 0)
+        np.testing.assert_allclose(rew_v.numpy(), rew_g, rtol=REWARD_RTOL, atol=REWARD_ATOL)
+        if done:
+            dones += 1
+            # the vector env auto-resets: its observation is the next episode's first
+            obs_g = np.stack([e.reset()[0] for e in envs])
+            assert (obs_v[:, 0] == 0).all()
+        else:
+            obs_g = np.stack([r[0] for r in results])
+        np.testing.assert_allclose(obs_v.numpy(), obs_g, atol=OBS_ATOL)
+    assert dones == episodes
+
+
+def test_vector_env_exposes_expected_step_without_advancing():
+    vec = VectorGasStation(POOL, "profit", noise=False)
+    vec.reset()
+    actions = torch.arange(8) + 5
+    litres, reward = vec.expected_step(actions)
+    assert vec.day == 0
+    _, realised, _ = vec.step(actions)
+    torch.testing.assert_close(reward, realised)  # noise off: identical tensors
+    # litres of market k on day 0 after the initial level (float32 vs float64: rtol 1e-6)
+    expected = [
+        m.demand.demand(m.prices[a], m.prices[m.initial_index])
+        for m, a in zip(POOL, actions.tolist(), strict=True)
+    ]
+    np.testing.assert_allclose(litres.numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("noise_std", [0.05, 0.2])
+def test_noise_has_mean_one_and_the_market_std(noise_std):
+    market = Market(demand=Market().demand.replace(noise_std=noise_std))
+    vec = VectorGasStation(market, "demand", 256, seed=3)
+    gen = torch.Generator().manual_seed(0)
+    ratios = []
+    for _ in range(2 * vec.horizon):
+        # prices in the lower half of the grid: expected litres always well above 0
+        actions = torch.randint(0, 10, (vec.num_envs,), generator=gen)
+        expected, _ = vec.expected_step(actions)
+        vec.step(actions)
+        assert (expected > 1000).all()
+        ratios.append(vec.last_litres / expected)
+    r = torch.cat(ratios).double()
+    n = r.numel()  # 15,360 draws
+    # mean: standard error noise_std / sqrt(n) (<= 1.6e-3); allow 5 standard errors.
+    # The clip at zero is 20 (resp. 5) sigma away, its bias is far below that.
+    assert abs(float(r.mean()) - 1.0) < 5 * noise_std / n**0.5
+    # std: the sample std's standard error is ~ noise_std / sqrt(2n); allow 5% relative
+    # (more than 8 standard errors), which still tells 0.05 from 0.2 or from 0.
+    assert float(r.std()) == pytest.approx(noise_std, rel=0.05)
+
+
+def test_noise_flag_off_gives_expected_litres_exactly():
+    vec = VectorGasStation(Market(), "demand", 16, noise=True)
+    vec_off = VectorGasStation(Market(), "demand", 16, noise=False)
+    actions = torch.full((16,), 7)
+    expected, _ = vec_off.expected_step(actions)
+    _, r_off, _ = vec_off.step(actions)
+    _, r_on, _ = vec.step(actions)
+    torch.testing.assert_close(r_off, expected, rtol=0, atol=0)
+    assert not torch.equal(r_on, expected)
+
+
+def test_seed_reproduces_noise():
+    a = VectorGasStation(Market(), "profit", 8, seed=5)
+    b = VectorGasStation(Market(), "profit", 8, seed=5)
+    c = VectorGasStation(Market(), "profit", 8, seed=6)
+    actions = torch.full((8,), 9)
+    ra, rb, rc = a.step(actions)[1], b.step(actions)[1], c.step(actions)[1]
+    torch.testing.assert_close(ra, rb, rtol=0, atol=0)
+    assert (ra != rc).all()
+
+
+def test_sample_draws_every_pool_member_and_matches_its_market():
+    pool = sydney_markets(n=5, seed=1)
+    vec = VectorGasStation(pool, "profit", 64, sample=True, seed=0, noise=False)
+    tables = [reward_table(m, "profit") for m in pool]
+    seen: set[int] = set()
+    assignments = []
+    rng = np.random.default_rng(0)
+    obs = vec.reset()
+    for _ in range(3):  # three episodes: the pool is re-drawn at every episode start
+        ids = vec.market_id.clone()
+        assignments.append(ids)
+        seen |= set(ids.tolist())
+        prev = np.array([pool[k].initial_index for k in ids.tolist()])
+        for day in range(vec.horizon):
+            # each slot sees its own market's cost (tolerance: float32 rounding, 1e-6)
+            costs = [(pool[k].costs[day] - 1.40) / 1.00 for k in ids.tolist()]
+            np.testing.assert_allclose(obs[:, 2].numpy(), costs, atol=1e-6)
+            actions = rng.integers(0, vec.n_prices, size=64)
+            obs, reward, _ = vec.step(torch.as_tensor(actions))
+            expected = [
+                tables[k][day, j, i] for k, j, i in zip(ids.tolist(), prev, actions, strict=True)
+            ]
+            np.testing.assert_allclose(reward.numpy(), expected, rtol=REWARD_RTOL, atol=REWARD_ATOL)
+            prev = actions
+    assert seen == set(range(5))  # 64 uniform draws from 5 miss one with prob ~ 5 * 0.8^64
+    assert not torch.equal(assignments[0], assignments[1])  # re-drawn, not fixed per slot
+
+
+def test_without_sample_slot_k_runs_market_k():
+    vec = VectorGasStation(POOL, "profit", noise=False)
+    assert vec.market_id.tolist() == list(range(8))
+    for _ in range(vec.horizon):
+        vec.step(torch.zeros(8, dtype=torch.long))
+    assert vec.market_id.tolist() == list(range(8))
+
+
+@pytest.mark.parametrize(
+    "other",
+    [Market(horizon=10), Market(n_prices=11)],
+    ids=["horizon", "n_prices"],
+)
+def test_mismatched_markets_raise(other):
+    with pytest.raises(ValueError, match="horizon and n_prices"):
+        VectorGasStation([Market(), other], "profit")
+    with pytest.raises(ValueError, match="horizon and n_prices"):
+        VectorGasStation([Market(), other], "profit", 16, sample=True)
+
+
+def test_pool_size_must_fit_slots_without_sampling():
+    with pytest.raises(ValueError, match="3 markets for 4 slots"):
+        VectorGasStation([Market()] * 3, "profit", 4)
+    with pytest.raises(ValueError, match="at least one market"):
+        VectorGasStation([], "profit")
