@@ -14,14 +14,6 @@ from rl_core.market.costs import sydney_markets
 from rl_core.market.model import Market
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def dp_policy(market: Market, opt: Optimum):
     """Look up the DP's optimal action from (day, yesterday's level) in the observation."""
     table = torch.as_tensor(opt.policy)

@@ -15,14 +15,6 @@ from rl_core.training.export import ExportParityError, all_states, export_policy
 MARKETS = [Market(), *sydney_markets(n=2, seed=4)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _agent(greedy_on_target: bool = True) -> DQNAgent:
     torch.manual_seed(0)
     agent = DQNAgent(3, 21, DQNConfig(hidden=(32, 32), greedy_on_target=greedy_on_target))

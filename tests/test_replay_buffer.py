@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from rl_core.agents.replay_buffer import NStepCollector, ReplayBuffer
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _batch(step: int, n_slots: int = 2):

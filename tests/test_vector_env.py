@@ -19,14 +19,6 @@ OBS_ATOL = 1e-6
 REWARD_RTOL, REWARD_ATOL = 1e-5, 1e-3
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _noiseless(m: Market) -> Market:
     return m.replace(demand=m.demand.replace(noise_std=0.0))
 
