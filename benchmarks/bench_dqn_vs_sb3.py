@@ -271,6 +271,14 @@ def sb3_same_hparams_kwargs(cfg: DQNConfig) -> tuple[dict, dict]:
         "loss": "smooth_l1 (= Huber, delta 1)"
         + ("" if cfg.huber_delta == 1.0 else f"; Forecourt uses delta {cfg.huber_delta}"),
     }
+    n_step = getattr(cfg, "n_step", 1)
+    if n_step != 1:
+        from stable_baselines3 import DQN
+
+        if "n_steps" not in inspect.signature(DQN.__init__).parameters:
+            raise SystemExit(f"n_step={n_step} needs stable-baselines3 >= 2.7 (n_steps)")
+        kwargs["n_steps"] = n_step
+        mapping["n_steps"] = f"{n_step} (SB3's n-step returns)"
     return kwargs, mapping
 
 

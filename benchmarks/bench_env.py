@@ -51,15 +51,18 @@ def _timed(step_block: Callable[[int], int], seconds: float, repeats: int) -> di
             break
         calls *= 4
     calls = max(1, int(calls * seconds / dt))
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         n = step_block(calls)
         rates.append(n / (time.perf_counter() - t0))
+        cpu_rates.append(n / max(time.process_time() - c0, 1e-9))
     return {
-        "steps_per_s": median(rates),
+        "steps_per_s": median(rates),  # wall clock: the headline figure
         "min_steps_per_s": min(rates),
         "max_steps_per_s": max(rates),
+        # per CPU second of this process: what a quiet machine gives when others compete
+        "steps_per_cpu_s": median(cpu_rates),
         "calls_per_trial": calls,
         "repeats": repeats,
     }
@@ -135,7 +138,10 @@ def run(argv: list[str] | None = None) -> dict:
     for n in sorted(set(args.sizes) | {TARGET_MARKETS}):
         r = bench_vector(market, args.objective, n, args.seconds, args.repeats)
         vector[str(n)] = r
-        log(f"[{NAME}] VectorGasStation x{n:>6,}: {r['steps_per_s']:>14,.0f} steps/s")
+        log(
+            f"[{NAME}] VectorGasStation x{n:>6,}: {r['steps_per_s']:>14,.0f} steps/s "
+            f"({r['steps_per_cpu_s']:,.0f} per CPU s)"
+        )
 
     gym_env = gym.make(env_id)
     single = bench_gym(gym_env, args.seconds, args.repeats)
@@ -174,6 +180,8 @@ def run(argv: list[str] | None = None) -> dict:
             "what": f">= {TARGET_STEPS_PER_S:,} steps/s with {TARGET_MARKETS:,} markets",
             "measured_steps_per_s": at_target,
             "met": at_target >= TARGET_STEPS_PER_S,
+            "measured_steps_per_cpu_s": vector[str(TARGET_MARKETS)]["steps_per_cpu_s"],
+            "met_per_cpu_s": vector[str(TARGET_MARKETS)]["steps_per_cpu_s"] >= TARGET_STEPS_PER_S,
         },
     }
 

@@ -118,17 +118,23 @@ class DQNAgent:
         net = self.target if self.config.greedy_on_target else self.q
         return net(obs).argmax(dim=1)
 
-    def update(self, obs, actions, rewards, next_obs, dones) -> float:
+    def update(self, obs, actions, rewards, next_obs, dones) -> torch.Tensor:
         """One gradient step on the Huber loss to the (Double-)DQN Bellman target."""
         cfg = self.config
+        batch = obs.shape[0]
+        # encode once, and run the online net over today and tomorrow in one pass: on a CPU
+        # the per-op overhead, not the arithmetic, is what an update of a small net costs
+        features = self.q.encode(torch.cat([obs, next_obs]))
+        q_online = self.q.from_features(features if cfg.double_dqn else features[:batch])
         with torch.no_grad():
+            next_target = self.target.from_features(features[batch:])
             if cfg.double_dqn:  # online net picks tomorrow's price, target net values it
-                next_actions = self.q(next_obs).argmax(dim=1, keepdim=True)
-                next_q = self.target(next_obs).gather(1, next_actions).squeeze(1)
+                next_actions = q_online[batch:].argmax(dim=1, keepdim=True)
+                next_q = next_target.gather(1, next_actions).squeeze(1)
             else:
-                next_q = self.target(next_obs).max(dim=1).values
+                next_q = next_target.max(dim=1).values
             target = rewards + cfg.gamma**cfg.n_step * (1.0 - dones) * next_q
-        q_taken = self.q(obs).gather(1, actions[:, None]).squeeze(1)
+        q_taken = q_online[:batch].gather(1, actions[:, None]).squeeze(1)
         loss = F.huber_loss(q_taken, target, delta=cfg.huber_delta)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

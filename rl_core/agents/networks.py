@@ -36,6 +36,10 @@ class QNetwork(nn.Module):
         return torch.cat([obs[:, :1], obs[:, 2:], onehot], dim=1)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        out = self.head(self.body(self.encode(obs)))
+        return self.from_features(self.encode(obs))
+
+    def from_features(self, features: torch.Tensor) -> torch.Tensor:
+        """Q-values from already encoded observations (training encodes a batch once)."""
+        out = self.head(self.body(features))
         value, adv = out[:, :1], out[:, 1:]
         return value + adv - adv.mean(dim=1, keepdim=True)
