@@ -28,7 +28,7 @@ test: venv
 	$(PY) -m pytest
 
 bench: venv
-	$(PY) -m benchmarks.run_all
+	$(PY) -m benchmarks.run_all --agents profit demand
 
 lint: venv
 	$(PY) -m ruff check .
