@@ -54,3 +54,16 @@ def test_a_tiny_budget_does_not_pass_the_bar():
     result = train(setup.train, "profit", DQNConfig(total_env_steps=2_000, eval_interval=1))
     assert result.updates == 0
     assert result.evaluation.fraction_of_optimum < 0.99
+
+
+def test_curve_records_loss_episode_return_and_epsilon():
+    """What the registry will store per evaluation: the training curves, not just the score."""
+    result = train(market_setup("default").train, "profit", DQNConfig(total_env_steps=40_000))
+    rows = result.curve
+    assert [r["env_steps"] for r in rows] == sorted(r["env_steps"] for r in rows)
+    epsilons = [r["epsilon"] for r in rows]
+    assert epsilons == sorted(epsilons, reverse=True) and epsilons[-1] == pytest.approx(0.05)
+    returns = [r["episode_return"] for r in rows if r["episode_return"] is not None]
+    # exploring episodes earn more as epsilon falls and the greedy part improves
+    assert len(returns) >= 5 and returns[-1] > returns[0]
+    assert all(r["loss"] >= 0 for r in rows if r["updates"] > 0)

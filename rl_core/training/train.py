@@ -132,6 +132,8 @@ def _loop(cfg, env, agent, buffer, rng, scale, scenarios, optima, objective, pro
     curve: list[dict] = []
     eval_s = 0.0
     updates, losses = 0, []
+    episode_return = torch.zeros(env.num_envs)  # running return of the exploring policy
+    finished_returns: list[torch.Tensor] = []
     collector = NStepCollector(buffer, cfg.n_step, cfg.gamma)
     obs = env.reset()
     bar = tqdm(
@@ -150,6 +152,10 @@ def _loop(cfg, env, agent, buffer, rng, scale, scenarios, optima, objective, pro
         next_obs, reward, done = env.step(actions)
         collector.add(obs, actions, reward * scale, next_obs, done)
         obs = next_obs
+        episode_return += reward
+        if done:
+            finished_returns.append(episode_return.mean())
+            episode_return = torch.zeros(env.num_envs)
 
         if buffer.size >= max(cfg.learning_starts, cfg.batch_size):
             agent.set_learning_rate(
@@ -169,11 +175,15 @@ def _loop(cfg, env, agent, buffer, rng, scale, scenarios, optima, objective, pro
                 "fraction": ev.fraction_of_optimum,
                 "total_reward": ev.total_reward,
                 "loss": float(torch.stack(losses).mean()) if losses else float("nan"),
+                # mean return of the training (epsilon-greedy) episodes since the last row
+                "episode_return": (
+                    float(torch.stack(finished_returns).mean()) if finished_returns else None
+                ),
                 "epsilon": epsilon,
                 "learning_rate": agent.optimizer.param_groups[0]["lr"],
             }
             curve.append(row)
-            losses = []
+            losses, finished_returns = [], []
             eval_s += time.perf_counter() - t0
             bar.set_postfix(optimum=f"{ev.fraction_of_optimum:.2%}", eps=f"{epsilon:.2f}")
         bar.update(cfg.num_envs)
