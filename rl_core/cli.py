@@ -1,6 +1,7 @@
 """`forecourt`: the command line of Forecourt's library.
 
     forecourt data synth        write a seeded synthetic pricing history into the store
+    forecourt data ingest       map a real CSV/Parquet into daily landing files
     forecourt calibrate         fit the market to a trailing window of pricing data
     forecourt train             train a DQN agent (demand or profit) to the exact optimum
     forecourt evaluate          score a checkpoint (or the baselines) against the optimum
@@ -63,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--market", default="default", help="market that generates the data")
     _json_arg(synth)
     synth.set_defaults(run=cmd_synth)
+
+    from rl_core.data.ingest_cli import add_ingest_parser
+
+    add_ingest_parser(data)
 
     cal = sub.add_parser("calibrate", help="fit the market to a trailing data window")
     _store_arg(cal)

@@ -1,31 +1,14 @@
-"""Unit-cost paths: the real Sydney wholesale (terminal gate) price as daily cost windows.
-
-The series (NSW FuelCheck TGP via github.com/edwinsteele/fuel-price-signal, NSW open data)
-ships with the package; it has business days only, so weekends and holidays carry the
-last published price forward, as a station's supply contract would.
-"""
+"""Unit-cost paths: the real Sydney wholesale (terminal gate) price as daily cost windows."""
 
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 
+from rl_core.data.wholesale import sydney_wholesale
 from rl_core.market.model import Market
-
-TGP_FILE = "nsw_tgp_sydney_wholesale_daily.csv"
-
-
-@lru_cache(maxsize=1)
-def sydney_wholesale() -> pd.Series:
-    """Daily Sydney unleaded terminal gate price in $/L, indexed by calendar day."""
-    with resources.files("rl_core.market.data").joinpath(TGP_FILE).open() as f:
-        raw = pd.read_csv(f, parse_dates=["date"])
-    series = raw.set_index("date")["tgp_cents"].astype(float) / 100.0
-    return series.asfreq("D").ffill().rename("unit_cost")
 
 
 def cost_window(start: date | str, horizon: int) -> tuple[float, ...]:
