@@ -2,6 +2,7 @@
 
     forecourt data synth        write a seeded synthetic pricing history into the store
     forecourt data ingest       map a real CSV/Parquet into daily landing files
+    forecourt data validate     check a day's file (Great Expectations), store or quarantine it
     forecourt calibrate         fit the market to a trailing window of pricing data
     forecourt train             train a DQN agent (demand or profit) to the exact optimum
     forecourt evaluate          score a checkpoint (or the baselines) against the optimum
@@ -68,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     from rl_core.data.ingest_cli import add_ingest_parser
 
     add_ingest_parser(data)
+
+    from rl_core.validation.cli import add_validate_parser
+
+    add_validate_parser(data)
 
     cal = sub.add_parser("calibrate", help="fit the market to a trailing data window")
     _store_arg(cal)
@@ -327,27 +332,36 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
 
 
 def cmd_demo(args: argparse.Namespace) -> dict:
-    """The main job on embedded defaults: data -> calibration -> both agents -> evaluation."""
-    from rl_core.data.store import read_window
+    """The main job on embedded defaults: data, validation, calibration, agents, evaluation."""
+    from rl_core.data.ingest import write_landing
+    from rl_core.data.store import read_window, write_day
     from rl_core.evaluation.baselines import best_constant_price, historical_fraction
     from rl_core.market.calibration import calibrate
     from rl_core.market.model import Market
-    from rl_core.market.synthetic import write_history
+    from rl_core.market.synthetic import generate_history
+    from rl_core.validation import validate_day
 
     home = paths.home()
     store = paths.store_uri()
     end = date.today() - timedelta(days=1)
     days, stations = 120, 20
     say(args, f"Forecourt demo (state in {home})")
-    say(args, f"1. synthesising {days} days x {stations} stations into {store}")
-    write_history(
-        store,
-        Market(),
-        n_stations=stations,
-        days=days,
-        start=end - timedelta(days=days - 1),
-        seed=0,
+    say(
+        args,
+        f"1. synthesising {days} days x {stations} stations: history into {store}, "
+        f"the newest day ({end}) delivered to landing/",
     )
+    history = generate_history(
+        Market(), n_stations=stations, days=days, start=end - timedelta(days=days - 1), seed=0
+    )
+    by_day = {d.date(): frame for d, frame in history.groupby("date")}
+    for day, frame in by_day.items():
+        if day != end:
+            write_day(store, day, frame)
+    (delivery,) = write_landing(store, {end: by_day[end]})
+    say(args, "   validating the delivery (Great Expectations + station count + drift)")
+    checked = validate_day(delivery, end, store)
+    say(args, f"   {checked.headline()}\n   report: {checked.summary_uri}")
     say(args, "2. calibrating the market on the last 90 days")
     cal = calibrate(read_window(store, end, 90))
     say(args, "   " + cal.summary().replace("\n", "\n   "))
@@ -391,7 +405,7 @@ def cmd_demo(args: argparse.Namespace) -> dict:
             f"{r['volume']:>11,.0f}{r['profit']:>10,.0f}",
         )
     say(args, f"   ('history': each station's own last {market.horizon} days of prices)")
-    return {"calibration": cal.to_dict(), "agents": results}
+    return {"validation": checked.to_dict(), "calibration": cal.to_dict(), "agents": results}
 
 
 if __name__ == "__main__":  # pragma: no cover
