@@ -40,7 +40,7 @@ format: venv
 # Re-pin every package after changing pyproject.toml (torch stays the CPU wheel).
 lock:
 	rm -rf /tmp/forecourt-lock && $(PYTHON) -m venv /tmp/forecourt-lock
-	/tmp/forecourt-lock/bin/pip install --quiet torch==2.13.0 -e '.[dev]'
+	/tmp/forecourt-lock/bin/pip install --quiet torch==2.13.0 -e '.[dev,airflow]'
 	/tmp/forecourt-lock/bin/pip freeze --exclude-editable | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements.lock.new
 	( sed -n '1,2p' requirements.lock; cat requirements.lock.new ) > requirements.lock.tmp
 	mv requirements.lock.tmp requirements.lock && rm requirements.lock.new
