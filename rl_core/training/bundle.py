@@ -1,0 +1,95 @@
+"""A trained policy as one self-describing folder: what the registry stores and serving loads.
+
+    <bundle>/policy.pt2    torch.export program: observations (N, 3) -> Q-values (N, n_prices)
+    <bundle>/bundle.json   {"format", "agent", "market", "evaluation", "hyperparameters", ...}
+
+The market inside is the one the policy prices into (its price grid, horizon and costs), so
+whoever loads the bundle can turn a request (yesterday's price, today's cost) into the
+observation the policy expects, and a price level back into $/L, without training code.
+The folder is written under a temporary name and renamed into place: a killed run never
+leaves a half-written bundle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from rl_core.errors import ForecourtError
+from rl_core.market.model import Market
+from rl_core.training.export import export_policy, load_policy
+
+if TYPE_CHECKING:
+    from rl_core.training.train import TrainResult
+
+FORMAT = 1
+POLICY_FILE = "policy.pt2"
+BUNDLE_FILE = "bundle.json"
+
+
+class BundleError(ForecourtError):
+    """A folder that is not a complete, readable policy bundle."""
+
+
+@dataclass(frozen=True)
+class PolicyBundle:
+    path: Path
+    agent: str
+    market: Market
+    metadata: dict
+
+    def load_policy(self) -> torch.nn.Module:
+        return load_policy(self.path / POLICY_FILE)
+
+
+def write_bundle(result: TrainResult, market: Market, directory: str | os.PathLike) -> PolicyBundle:
+    """Export `result`'s policy (parity-checked on `market`) into a new bundle folder."""
+    final = Path(directory)
+    if final.exists():
+        raise BundleError(f"{final} already exists: bundles are immutable, pick a new folder")
+    tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir(parents=True)
+    try:
+        exported = export_policy(result.agent, tmp / POLICY_FILE, [market])
+        metadata = {
+            "format": FORMAT,
+            "agent": result.objective,
+            "market": market.to_dict(),
+            "evaluation": result.evaluation.to_dict(),
+            "hyperparameters": result.config.to_dict(),
+            "env_steps": result.env_steps,
+            "updates": result.updates,
+            "export": {k: v for k, v in exported.to_dict().items() if k != "path"},
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        (tmp / BUNDLE_FILE).write_text(json.dumps(metadata, indent=2, default=str))
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return PolicyBundle(final, result.objective, market, metadata)
+
+
+def read_bundle(directory: str | os.PathLike) -> PolicyBundle:
+    """Open a bundle folder, checking it is complete (both files, a known format)."""
+    path = Path(directory)
+    missing = [f for f in (POLICY_FILE, BUNDLE_FILE) if not (path / f).is_file()]
+    if missing:
+        raise BundleError(f"{path} is not a policy bundle: missing {', '.join(missing)}")
+    try:
+        metadata = json.loads((path / BUNDLE_FILE).read_text())
+        market = Market.from_dict(metadata["market"])
+        agent = metadata["agent"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BundleError(f"{path / BUNDLE_FILE} is unreadable: {exc}") from exc
+    if metadata.get("format") != FORMAT:
+        raise BundleError(f"{path} has bundle format {metadata.get('format')}, expected {FORMAT}")
+    return PolicyBundle(path, agent, market, metadata)
