@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -21,7 +22,7 @@ def test_round_trip_answers_like_the_agent(tmp_path, result):
     market = Market()
     bundle = read_bundle(write_bundle(result, market, tmp_path / "v1").path)
     assert bundle.agent == "profit" and bundle.market == market
-    obs = torch.tensor([observe(market, 3, j) for j in range(market.n_prices)])
+    obs = torch.from_numpy(np.stack([observe(market, 3, j) for j in range(market.n_prices)]))
     assert torch.equal(bundle.load_policy()(obs).argmax(1), result.agent.greedy(obs))
     assert bundle.metadata["evaluation"]["fraction_of_optimum"] == pytest.approx(
         result.evaluation.fraction_of_optimum
