@@ -7,6 +7,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 export FORECOURT_HOME ?= $(CURDIR)/var
 export MPLCONFIGDIR   ?= /tmp/forecourt-mpl
+# Airflow is installed (dags/): keep its home in the project, never ~/airflow
+export AIRFLOW_HOME   ?= $(FORECOURT_HOME)/airflow
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
 .PHONY: demo test lint format bench venv lock clean
 
