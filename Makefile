@@ -10,6 +10,9 @@ export MPLCONFIGDIR   ?= /tmp/forecourt-mpl
 # Airflow is installed (dags/): keep its home in the project, never ~/airflow
 export AIRFLOW_HOME   ?= $(FORECOURT_HOME)/airflow
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+# MLflow writes a telemetry id into ~/.config/mlflow unless told not to
+export MLFLOW_DISABLE_TELEMETRY ?= true
+export DO_NOT_TRACK ?= true
 
 .PHONY: demo test lint format bench venv lock clean
 

@@ -1,4 +1,4 @@
-"""Run every benchmark: environment throughput, data validation, DQN vs stable-baselines3.
+"""Run every benchmark: env throughput, validation, serving, DQN vs stable-baselines3.
 
     .venv/bin/python benchmarks/run_all.py [--agents profit demand] [--seeds 3]
                                            [--sb3-budget-s 60]
@@ -17,7 +17,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bench_dqn_vs_sb3, bench_env, bench_validation  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_dqn_vs_sb3,
+    bench_env,
+    bench_serving,
+    bench_validation,
+)
 from benchmarks.common import emit, log  # noqa: E402
 
 
@@ -37,6 +42,10 @@ def main(argv: list[str] | None = None) -> dict:
     validation = bench_validation.run([])
     emit(bench_validation.NAME, validation, stdout=False)
     results[bench_validation.NAME] = validation
+    log("[run_all] serving (latency under load on loopback, batch recommendations)")
+    serving = bench_serving.run([])
+    emit(bench_serving.NAME, serving, stdout=False)
+    results[bench_serving.NAME] = serving
     for agent in args.agents:
         log(f"[run_all] DQN vs stable-baselines3, agent={agent}")
         dqn = bench_dqn_vs_sb3.run(

@@ -6,6 +6,8 @@
     forecourt calibrate         fit the market to a trailing window of pricing data
     forecourt train             train a DQN agent (demand or profit) to the exact optimum
     forecourt evaluate          score a checkpoint (or the baselines) against the optimum
+    forecourt registry          list, show, promote, roll back registered models (MLflow)
+    forecourt serve             the inference server (SageMaker /ping, /invocations)
     forecourt demo              synth -> calibrate -> train both agents -> evaluate
 
 Every command prints a short human summary; with `--json` its last line is one JSON object.
@@ -120,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _json_arg(ev)
     ev.set_defaults(run=cmd_evaluate)
+
+    from rl_core.registry.cli import add_registry_parser
+    from rl_core.serving.cli import add_serve_parser
+
+    add_registry_parser(sub)
+    add_serve_parser(sub)
 
     demo = sub.add_parser("demo", help="the main job on embedded defaults")
     demo.add_argument("--steps", type=int, default=None)

@@ -1,0 +1,43 @@
+"""Model registry and champion/challenger promotion (MLflow), see docs/registry.md.
+
+info = register_challenger(result, bundle, data_window=window, market=market)
+decision = decide("profit", info.version, todays_market)    # promotes if it wins
+champion_bundle("profit")   # -> (PolicyBundle, "3") or None; what serving loads
+"""
+
+import importlib
+import os
+from typing import Any
+
+# before any submodule can import MLflow: no telemetry id written into ~/.config/mlflow
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+
+# imported on first use, so `forecourt --help` and the DAG parser never load MLflow
+_LAZY = {
+    "Decision": "rl_core.registry.compare",
+    "Guardrails": "rl_core.registry.compare",
+    "decide": "rl_core.registry.compare",
+    "scenarios": "rl_core.registry.compare",
+    "ChampionChangedError": "rl_core.registry.errors",
+    "RegistryError": "rl_core.registry.errors",
+    "champion_bundle": "rl_core.registry.promotion",
+    "champion_version": "rl_core.registry.promotion",
+    "download_bundle": "rl_core.registry.promotion",
+    "history": "rl_core.registry.promotion",
+    "promote": "rl_core.registry.promotion",
+    "rollback": "rl_core.registry.promotion",
+    "ModelVersionInfo": "rl_core.registry.register",
+    "code_version": "rl_core.registry.register",
+    "register_challenger": "rl_core.registry.register",
+    "CHAMPION": "rl_core.registry.tracking",
+    "model_name": "rl_core.registry.tracking",
+    "tracking_uri": "rl_core.registry.tracking",
+}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rl_core.registry' has no attribute {name!r}")

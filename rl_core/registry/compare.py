@@ -1,0 +1,353 @@
+"""Champion vs challenger: both evaluated now, on the same seeded scenarios of today's market.
+
+A scenario is today's calibrated market with a different start price (yesterday's price on
+day 0, drawn from the grid) and, by default, a unit-cost path that wanders from today's
+cost (a seeded random walk, `cost_walk_std` $/L a day): the states a station can be in
+tomorrow. Each policy's expected return per scenario is exact (`evaluate_policy`). The
+challenger is promoted only if
+
+* it passes the guardrails (every price inside the band, every day-to-day move within the
+  limit, and for the profit agent a non-negative mean planned profit), and
+* it beats the incumbent (the champion, or with no champion the best constant price) by
+  the relative `margin` significantly: the lower end of the one-sided paired bootstrap
+  interval of sum(challenger) / sum(incumbent) - 1 over scenarios is above `margin`.
+  A paired t-test of challenger - (1 + margin) x incumbent is reported alongside.
+
+Outcomes: `rejected` (a guardrail failed, or the challenger cannot price today's market),
+`kept` (not significantly better), `promoted`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import torch
+from scipy import stats
+
+from rl_core.evaluation.baselines import best_constant_price, constant_policy
+from rl_core.evaluation.evaluate import Evaluation, Policy, evaluate_policy
+from rl_core.evaluation.optimum import solve
+from rl_core.market.model import Market, check_objective
+from rl_core.registry.errors import ChampionChangedError
+from rl_core.registry.promotion import champion_version, download_bundle, promote
+from rl_core.registry.tracking import client, model_name
+from rl_core.training.bundle import PolicyBundle
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    price_band: tuple[float, float] | None = None  # allowed ($/L); None: today's price grid
+    max_daily_move: float = 0.30  # $/L between consecutive days of a plan (day 0 excluded)
+    profit_never_loses: bool = True  # profit agent: mean planned profit >= 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    agent: str
+    challenger_version: str
+    champion_version: str | None  # the champion evaluated against (None: none existed)
+    outcome: str  # promoted | kept | rejected
+    reason: str
+    applied: bool  # the alias was moved (outcome promoted and apply=True)
+    baseline: str  # "champion vN" or "best constant price $x"
+    margin: float
+    n_scenarios: int
+    seed: int
+    relative_improvement: float  # sum(challenger) / sum(incumbent) - 1
+    ci_low: float  # one-sided (1 - alpha) paired bootstrap lower bound of the above
+    ci_high: float  # two-sided upper bound, for the report
+    p_value: float  # one-sided paired t-test, H0: challenger - incumbent <= margin x |incumbent|
+    challenger: dict
+    incumbent: dict
+    guardrails: list[dict]
+    decided_at: str
+    report: str | None = None
+    plot: str | None = None
+    evidence: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"{self.outcome}: {model_name(self.agent)} v{self.challenger_version} vs "
+            f"{self.baseline}: {self.relative_improvement:+.2%} "
+            f"(lower bound {self.ci_low:+.2%}, margin {self.margin:.2%}, p={self.p_value:.3g}); "
+            f"{self.reason}"
+        )
+
+
+def scenarios(
+    market: Market, n: int = 64, seed: int = 0, cost_walk_std: float = 0.01
+) -> list[Market]:
+    """`n` seeded variants of `market`: start price from the grid, a cost random walk."""
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, market.n_prices, size=n)
+    out = []
+    for i in range(n):
+        costs = market.costs
+        if cost_walk_std > 0:
+            steps = rng.normal(0, cost_walk_std, market.horizon - 1)
+            walk = np.concatenate([[0.0], np.cumsum(steps)])
+            costs = np.maximum(costs + walk, 0.0)
+        out.append(
+            market.replace(
+                initial_price=float(market.prices[starts[i]]),
+                unit_costs=tuple(float(c) for c in costs),
+            )
+        )
+    return out
+
+
+def bundle_policy(bundle: PolicyBundle) -> Policy:
+    module = bundle.load_policy()
+
+    @torch.no_grad()
+    def policy(obs: torch.Tensor) -> torch.Tensor:
+        return module(obs.float()).argmax(1)
+
+    return policy
+
+
+def compatible(bundle: PolicyBundle, market: Market) -> str | None:
+    """Why `bundle` cannot price `market` (another grid or horizon), or None."""
+    m = bundle.market
+    if (m.n_prices, m.horizon) != (market.n_prices, market.horizon) or not np.allclose(
+        (m.price_min, m.price_max), (market.price_min, market.price_max)
+    ):
+        return (
+            f"it prices a different grid/horizon ({m.n_prices} prices {m.price_min}-"
+            f"{m.price_max}, {m.horizon} days) than today's market ({market.n_prices} prices "
+            f"{market.price_min}-{market.price_max}, {market.horizon} days)"
+        )
+    return None
+
+
+def _returns(ev: Evaluation, optima: np.ndarray) -> np.ndarray:
+    return ev.scenario_fractions * optima
+
+
+def _figures(ev: Evaluation) -> dict:
+    return {
+        k: v
+        for k, v in ev.to_dict().items()
+        if k in ("total_reward", "fraction_of_optimum", "volume", "profit", "optimum")
+    }
+
+
+def paired_test(
+    challenger: np.ndarray,
+    incumbent: np.ndarray,
+    margin: float,
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 5000,
+    seed: int = 0,
+) -> dict:
+    """Relative improvement, its paired bootstrap bounds and a one-sided paired t-test."""
+    denom = abs(incumbent.sum()) or 1.0
+    rel = float((challenger.sum() - incumbent.sum()) / denom)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(challenger), size=(n_boot, len(challenger)))
+    ch, inc = challenger[idx].sum(1), incumbent[idx].sum(1)
+    boot = (ch - inc) / np.where(np.abs(inc) > 0, np.abs(inc), 1.0)
+    low = float(np.quantile(boot, alpha))
+    high = float(np.quantile(boot, 1 - alpha / 2))
+    diff = challenger - incumbent - margin * np.abs(incumbent)
+    if np.allclose(diff, diff[0]):  # no spread: the sign alone decides
+        p = 0.0 if diff[0] > 0 else 1.0
+    else:
+        p = float(stats.ttest_1samp(diff, 0.0, alternative="greater").pvalue)
+    return {"relative_improvement": rel, "ci_low": low, "ci_high": high, "p_value": p}
+
+
+def check_guardrails(ev: Evaluation, market: Market, agent: str, g: Guardrails) -> list[dict]:
+    band = g.price_band or (market.price_min, market.price_max)
+    lo, hi = float(ev.prices.min()), float(ev.prices.max())
+    moves = np.abs(np.diff(ev.prices, axis=1))
+    worst_move = float(moves.max()) if moves.size else 0.0
+    checks = [
+        {
+            "name": "price_band",
+            "passed": bool(lo >= band[0] - 1e-9 and hi <= band[1] + 1e-9),
+            "detail": f"prices {lo:.2f}-{hi:.2f} $/L, allowed {band[0]:.2f}-{band[1]:.2f}",
+        },
+        {
+            "name": "max_daily_move",
+            "passed": bool(worst_move <= g.max_daily_move + 1e-9),
+            "detail": f"largest day-to-day move {worst_move:.2f} $/L, limit {g.max_daily_move:.2f}",
+        },
+    ]
+    if agent == "profit" and g.profit_never_loses:
+        checks.append(
+            {
+                "name": "no_planned_loss",
+                "passed": bool(ev.profit >= 0),
+                "detail": f"mean planned profit ${ev.profit:,.0f} per scenario",
+            }
+        )
+    return checks
+
+
+def decide(
+    agent: str,
+    challenger_version: str | int,
+    market_or_scenarios: Market | Sequence[Market],
+    *,
+    margin: float = 0.005,
+    n_scenarios: int = 64,
+    seed: int = 0,
+    guardrails: Guardrails | None = None,
+    alpha: float = 0.05,
+    cost_walk_std: float = 0.01,
+    apply: bool = True,
+    report: bool = True,
+) -> Decision:
+    """Evaluate champion and challenger now on the same scenarios and decide (see module doc).
+
+    `market_or_scenarios`: today's calibrated market (scenarios are drawn from it) or an
+    explicit list of scenario markets. With `apply`, a `promoted` outcome moves the alias
+    (compare-and-set against the champion evaluated here). The decision is recorded as tags
+    on the challenger's version and, with `report`, as a markdown report and PNG under
+    <FORECOURT_HOME>/reports/registry/.
+    """
+    check_objective(agent)
+    g = guardrails or Guardrails()
+    if isinstance(market_or_scenarios, Market):
+        market = market_or_scenarios
+        scen = scenarios(market, n_scenarios, seed, cost_walk_std)
+    else:
+        scen = list(market_or_scenarios)
+        market = scen[0]
+    optima = np.array([solve(m, agent).value for m in scen])
+    challenger_version = str(challenger_version)
+    champ = champion_version(agent)
+    ch_bundle = download_bundle(agent, challenger_version)
+    evidence: dict = {"scenarios": len(scen), "optima": optima.round(3).tolist()}
+
+    why_not = compatible(ch_bundle, market)
+    ch_ev = None if why_not else evaluate_policy(bundle_policy(ch_bundle), scen, agent, optima)
+
+    inc_ev, baseline = None, None
+    if champ is not None and champ != challenger_version:
+        champ_bundle = download_bundle(agent, champ)
+        champ_issue = compatible(champ_bundle, market)
+        if champ_issue is None:
+            inc_ev = evaluate_policy(bundle_policy(champ_bundle), scen, agent, optima)
+            baseline = f"champion v{champ}"
+        else:
+            evidence["champion_incompatible"] = f"champion v{champ}: {champ_issue}"
+    if inc_ev is None:
+        level, _ = best_constant_price(scen, agent)
+        inc_ev = evaluate_policy(constant_policy(level), scen, agent, optima)
+        baseline = f"best constant price ${market.prices[level]:.2f}"
+        evidence["best_constant_level"] = level
+
+    if ch_ev is None:
+        checks = [{"name": "compatible", "passed": False, "detail": why_not}]
+        test = {"relative_improvement": float("nan"), "ci_low": float("nan")}
+        test.update(ci_high=float("nan"), p_value=float("nan"))
+    else:
+        checks = check_guardrails(ch_ev, market, agent, g)
+        test = paired_test(
+            _returns(ch_ev, optima), _returns(inc_ev, optima), margin, alpha=alpha, seed=seed
+        )
+        evidence["challenger_returns"] = _returns(ch_ev, optima).round(3).tolist()
+        evidence["challenger_prices"] = ch_ev.prices.round(4).tolist()
+    evidence["incumbent_returns"] = _returns(inc_ev, optima).round(3).tolist()
+    evidence["incumbent_prices"] = inc_ev.prices.round(4).tolist()
+    evidence["champion_guardrails"] = check_guardrails(inc_ev, market, agent, g)
+
+    failed = [c for c in checks if not c["passed"]]
+    if champ == challenger_version:
+        outcome, reason = "kept", f"v{challenger_version} is already the champion"
+    elif failed:
+        outcome = "rejected"
+        reason = "guardrail failed: " + "; ".join(f"{c['name']} ({c['detail']})" for c in failed)
+    elif test["ci_low"] > margin:
+        outcome = "promoted"
+        reason = (
+            f"beats {baseline} by {test['relative_improvement']:+.2%}, "
+            f"{1 - alpha:.0%} lower bound {test['ci_low']:+.2%} > margin {margin:.2%}"
+        )
+    else:
+        outcome = "kept" if champ is not None and baseline.startswith("champion") else "rejected"
+        reason = (
+            f"not significantly better than {baseline} by the margin: "
+            f"{test['relative_improvement']:+.2%}, lower bound {test['ci_low']:+.2%} "
+            f"<= margin {margin:.2%}"
+        )
+        if outcome == "rejected":
+            reason = "no champion and " + reason
+
+    decision = Decision(
+        agent=agent,
+        challenger_version=challenger_version,
+        champion_version=champ,
+        outcome=outcome,
+        reason=reason,
+        applied=False,
+        baseline=baseline,
+        margin=margin,
+        n_scenarios=len(scen),
+        seed=seed,
+        challenger=_figures(ch_ev) if ch_ev is not None else {},
+        incumbent=_figures(inc_ev),
+        guardrails=checks,
+        decided_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        evidence=evidence,
+        **test,
+    )
+    if outcome == "promoted" and apply:
+        try:
+            promote(agent, challenger_version, expected_champion=champ, reason=decision.summary())
+            decision = _replace(decision, applied=True)
+        except ChampionChangedError as exc:
+            decision = _replace(decision, outcome="kept", reason=f"not applied: {exc}")
+            _record(decision, report)
+            raise
+    return _record(decision, report)
+
+
+def _replace(d: Decision, **changes) -> Decision:
+    return Decision(**{**asdict(d), **changes})
+
+
+def _record(decision: Decision, report: bool) -> Decision:
+    if report:
+        from rl_core.registry.report import write_report
+
+        md, png = write_report(decision)
+        decision = _replace(decision, report=str(md), plot=str(png))
+    name = model_name(decision.agent)
+    c = client()
+    v = decision.challenger_version
+    tags = {
+        "forecourt.decision": decision.outcome,
+        "forecourt.decision.reason": decision.reason[:4000],
+        "forecourt.decision.applied": str(decision.applied).lower(),
+        "forecourt.decision.at": decision.decided_at,
+        "forecourt.decision.baseline": decision.baseline,
+        "forecourt.decision.champion_version": decision.champion_version or "",
+        "forecourt.decision.relative_improvement": f"{decision.relative_improvement:.6f}",
+        "forecourt.decision.ci_low": f"{decision.ci_low:.6f}",
+        "forecourt.decision.p_value": f"{decision.p_value:.6g}",
+        "forecourt.decision.margin": str(decision.margin),
+        "forecourt.decision.scenarios": f"{decision.n_scenarios} (seed {decision.seed})",
+        "forecourt.decision.guardrails": json.dumps(decision.guardrails)[:4000],
+        "forecourt.decision.report": decision.report or "",
+    }
+    if decision.outcome != "promoted":
+        tags["forecourt.status"] = "challenger-" + decision.outcome
+    for k, val in tags.items():
+        c.set_model_version_tag(name, v, k, val)
+    mv = c.get_model_version(name, v)
+    stamp = decision.decided_at.replace(":", "").replace("+0000", "Z")
+    c.log_dict(mv.run_id, decision.to_dict(), f"decisions/{stamp}.json")
+    if decision.plot:
+        c.log_artifact(mv.run_id, decision.plot, "decisions")
+    return decision

@@ -1,0 +1,108 @@
+"""A champion ready to answer: its policy loaded once, requests priced in one forward pass.
+
+A request (yesterday's price, today's unit cost, day of the planning horizon) becomes the
+observation the policy was trained on (`rl_core.envs.gas_station.observe`):
+    [day / horizon, yesterday's grid level / (n_prices - 1), cost on the grid's scale]
+The greedy level is turned back into $/L on the bundle market's grid; the expected volume is
+that market's noise-free demand at (price, yesterday's price snapped to the grid), and the
+expected profit (price - unit cost) * volume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from rl_core.errors import ForecourtError
+from rl_core.market.model import Market
+from rl_core.training.bundle import PolicyBundle
+
+# yesterday's price may lie this many grid steps outside [price_min, price_max] (it is
+# snapped to the nearest level); further out the policy never saw such a state
+PRICE_TOLERANCE_STEPS = 1.0
+
+
+class InvalidInputError(ForecourtError, ValueError):
+    """Inputs the model cannot price (outside its grid or horizon, negative, not finite)."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    price: np.ndarray
+    expected_volume: np.ndarray
+    expected_profit: np.ndarray
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One bundle with its policy in memory; immutable, so it can be swapped by reference."""
+
+    bundle: PolicyBundle
+    version: str
+    policy: torch.nn.Module = field(repr=False)
+
+    @classmethod
+    def load(cls, bundle: PolicyBundle, version: str) -> LoadedModel:
+        """Load the policy and run it once, so the first request pays no warm-up."""
+        model = cls(bundle, version, bundle.load_policy())
+        m = model.market
+        model.predict(np.zeros(1, np.int64), np.array([m.price_min]), np.array([m.price_min]))
+        return model
+
+    @property
+    def agent(self) -> str:
+        return self.bundle.agent
+
+    @property
+    def market(self) -> Market:
+        return self.bundle.market
+
+    def price_bounds(self) -> tuple[float, float]:
+        """Yesterday's prices this model accepts ($/L)."""
+        m = self.market
+        slack = PRICE_TOLERANCE_STEPS * (m.price_max - m.price_min) / (m.n_prices - 1)
+        return max(0.0, m.price_min - slack), m.price_max + slack
+
+    def check(self, day, yesterday_price, unit_cost) -> list[str]:
+        """Problems with these inputs, one message per kind (empty when all are fine)."""
+        m = self.market
+        lo, hi = self.price_bounds()
+        day = np.asarray(day)
+        yp = np.asarray(yesterday_price, dtype=np.float64)
+        uc = np.asarray(unit_cost, dtype=np.float64)
+        problems = []
+        if not np.all(np.isfinite(yp)) or not np.all(np.isfinite(uc)):
+            problems.append("yesterday_price and unit_cost must be finite numbers")
+        if np.any(uc < 0):
+            problems.append("unit_cost must be >= 0")
+        bad = ~((yp >= lo) & (yp <= hi))
+        if np.any(bad & np.isfinite(yp)):
+            problems.append(
+                f"yesterday_price {float(yp[bad].flat[0]):g} $/L is outside this model's price "
+                f"grid [{m.price_min:g}, {m.price_max:g}] $/L (accepted {lo:g}..{hi:g})"
+            )
+        if np.any((day < 0) | (day >= m.horizon)):
+            problems.append(f"day must be in [0, {m.horizon - 1}] (the planning horizon)")
+        return problems
+
+    def predict(self, day, yesterday_price, unit_cost) -> Prediction:
+        """Price many inputs in one forward pass (arrays of equal length, already checked)."""
+        m = self.market
+        prices = m.prices
+        day = np.asarray(day, dtype=np.float64).reshape(-1)
+        yp = np.asarray(yesterday_price, dtype=np.float64).reshape(-1)
+        uc = np.asarray(unit_cost, dtype=np.float64).reshape(-1)
+        width = m.price_max - m.price_min
+        prev_index = np.clip(np.rint((yp - m.price_min) / width * (m.n_prices - 1)), 0, None)
+        prev_index = np.minimum(prev_index, m.n_prices - 1).astype(np.int64)
+        obs = np.empty((len(yp), 3), dtype=np.float32)
+        obs[:, 0] = day / m.horizon
+        obs[:, 1] = prev_index / (m.n_prices - 1)
+        obs[:, 2] = (uc - m.price_min) / width
+        with torch.no_grad():
+            action = self.policy(torch.from_numpy(obs)).argmax(1).numpy()
+        price = prices[action]
+        volume = np.asarray(m.demand.demand(price, prices[prev_index]), dtype=np.float64)
+        return Prediction(price, volume, (price - uc) * volume)
