@@ -44,6 +44,7 @@ from benchmarks.common import emit, log, machine_facts, median, set_single_threa
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # loopback only, always
+NAME = "serving"
 
 
 def free_port() -> int:
@@ -277,7 +278,7 @@ def bench_batch(models: Path, stations: int, repeats: int, store: Path) -> dict:
     }
 
 
-def main() -> None:
+def run(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rate", type=float, default=500)
     ap.add_argument("--duration", type=float, default=10)
@@ -287,7 +288,7 @@ def main() -> None:
     ap.add_argument("--stations", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--train-steps", type=int, default=20_000)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     set_single_thread()
 
     tmp = Path(tempfile.mkdtemp(prefix="forecourt-bench-serving-"))
@@ -318,7 +319,7 @@ def main() -> None:
         batch = bench_batch(models, args.stations, args.repeats, tmp / "store")
         payload = {
             "benchmark": "serving",
-            "command": "python -m benchmarks.bench_serving " + " ".join(sys.argv[1:]),
+            "command": "python -m benchmarks.bench_serving " + " ".join(argv or []),
             "machine": machine_facts(),
             "models": trained,
             "server": "uvicorn, 1 process, uvloop+httptools if installed, torch 1 thread",
@@ -326,7 +327,7 @@ def main() -> None:
             "max_throughput": maximum,
             "batch": batch,
         }
-        emit("serving", payload)
+        return payload
     finally:
         if proc is not None:
             proc.terminate()
@@ -335,6 +336,12 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    payload = run(argv if argv is not None else sys.argv[1:])
+    emit(NAME, payload)
+    return payload
 
 
 if __name__ == "__main__":
