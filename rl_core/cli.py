@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +225,7 @@ def cmd_calibrate(args: argparse.Namespace) -> dict:
 
 
 def cmd_train(args: argparse.Namespace) -> dict:
-    return train_agent(
+    summary, _, _ = train_agent(
         args.agent,
         args.market,
         steps=args.steps,
@@ -234,17 +234,20 @@ def cmd_train(args: argparse.Namespace) -> dict:
         progress=not args.no_progress and sys.stderr.isatty(),
         echo=lambda text: say(args, text),
     )
+    return summary
 
 
 def train_agent(
     agent: str, market: str, *, steps: int | None, seed: int, out: Path | None, progress: bool, echo
-) -> dict[str, Any]:
-    """Train, checkpoint, export with a parity check, plot; return the summary dict."""
+):
+    """Train, checkpoint, bundle (export with a parity check), plot.
+
+    Returns (summary dict, TrainResult, PolicyBundle)."""
     from rl_core.agents.dqn import DQNConfig
     from rl_core.evaluation.optimum import solve
     from rl_core.market.model import check_objective
     from rl_core.market.presets import market_setup
-    from rl_core.training.export import export_policy
+    from rl_core.training.bundle import POLICY_FILE, write_bundle
     from rl_core.training.plots import plot_training
     from rl_core.training.train import train
 
@@ -265,8 +268,10 @@ def train_agent(
     from rl_core.training.checkpoint import save_checkpoint
 
     ckpt = save_checkpoint(result, setup.train, out)
-    exported = export_policy(result.agent, out / f"policy-{agent}.pt2", setup.evaluate)
     first = setup.evaluate[0]
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    bundle = write_bundle(result, first, out / "bundles" / stamp)
+    exported = {**bundle.metadata["export"], "path": str(bundle.path / POLICY_FILE)}
     plot = plot_training(
         result.curve,
         result.evaluation.prices[0],
@@ -277,7 +282,11 @@ def train_agent(
     )
     summary = result.to_dict()
     summary.update(
-        market=setup.name, checkpoint=str(ckpt), exported=exported.to_dict(), plot=str(plot)
+        market=setup.name,
+        checkpoint=str(ckpt),
+        bundle=str(bundle.path),
+        exported=exported,
+        plot=str(plot),
     )
     ev, hold = result.evaluation, result.held_from()
     echo(
@@ -292,11 +301,11 @@ def train_agent(
             if hold
             else "did not hold 99% to the end"
         )
-        + f"\n  checkpoint {ckpt}\n  exported {exported.path} "
-        f"(parity on {exported.states_checked} states, max |dQ| {exported.max_abs_diff:.1e})"
+        + f"\n  checkpoint {ckpt}\n  policy bundle {bundle.path} (export parity on "
+        f"{exported['states_checked']} states, max |dQ| {exported['max_abs_diff']:.1e})"
         f"\n  plot {plot}"
     )
-    return summary
+    return summary, result, bundle
 
 
 def cmd_evaluate(args: argparse.Namespace) -> dict:
@@ -341,12 +350,16 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
 
 def cmd_demo(args: argparse.Namespace) -> dict:
     """The main job on embedded defaults: data, validation, calibration, agents, evaluation."""
+    import pandas as pd
+
     from rl_core.data.ingest import write_landing
-    from rl_core.data.store import read_window, write_day
+    from rl_core.data.store import read_day, read_window, write_day
     from rl_core.evaluation.baselines import best_constant_price, historical_fraction
     from rl_core.market.calibration import calibrate
     from rl_core.market.model import Market
     from rl_core.market.synthetic import generate_history
+    from rl_core.registry import champion_bundle, decide, register_challenger
+    from rl_core.serving.batch import recommend_batch, write_recommendations
     from rl_core.validation import validate_day
 
     home = paths.home()
@@ -376,10 +389,16 @@ def cmd_demo(args: argparse.Namespace) -> dict:
     market_file = home / "reports" / "calibrated-market.json"
     market_file.parent.mkdir(parents=True, exist_ok=True)
     market_file.write_text(json.dumps(cal.to_dict(), indent=2))
+    window = {
+        "store": store,
+        "first_day": (end - timedelta(days=89)).isoformat(),
+        "last_day": end.isoformat(),
+        "stations": cal.n_stations,
+    }
     results = {}
     for i, agent in enumerate(OBJECTIVES, start=3):
         say(args, f"{i}. training the {agent} agent on the calibrated market")
-        results[agent] = train_agent(
+        summary, result, bundle = train_agent(
             agent,
             str(market_file),
             steps=args.steps,
@@ -388,6 +407,39 @@ def cmd_demo(args: argparse.Namespace) -> dict:
             progress=sys.stderr.isatty() and not args.json,
             echo=lambda text: say(args, "   " + text.replace("\n", "\n   ")),
         )
+        # the challenger faces the champion (or, the first time, the best flat price) on
+        # the same seeded scenarios of today's market; only a significant win is promoted
+        info = register_challenger(result, bundle, data_window=window, market=cal.market)
+        decision = decide(agent, info.version, cal.market)
+        say(args, f"   registry: {decision.summary()}")
+        summary["decision"] = {
+            "outcome": decision.outcome,
+            "version": info.version,
+            "report": decision.report,
+        }
+        results[agent] = summary
+
+    tomorrow = end + timedelta(days=1)
+    say(args, f"5. tomorrow's prices ({tomorrow}) from the champions in service")
+    today, recs = read_day(store, end), []
+    for agent in OBJECTIVES:
+        champion = champion_bundle(agent)
+        if champion is None:
+            say(args, f"   {agent}: no champion in service, no prices published")
+            continue
+        recs.append(recommend_batch(champion[0], today, model_version=champion[1]))
+    if recs:
+        frame = pd.concat(recs, ignore_index=True)
+        where = write_recommendations(store, tomorrow, frame)
+        by_agent = frame.groupby("agent")["price"].describe()[["min", "50%", "max"]]
+        for agent, row in by_agent.iterrows():
+            say(
+                args,
+                f"   {agent}: {row['min']:.3f}..{row['max']:.3f} $/L "
+                f"(median {row['50%']:.3f}) for {len(today)} stations",
+            )
+        say(args, f"   written to {where}")
+
     from rl_core.market.presets import market_setup
 
     setup = market_setup(str(market_file))
@@ -397,7 +449,7 @@ def cmd_demo(args: argparse.Namespace) -> dict:
         index="date", columns="station_id", values="price"
     )
     history = recent.dropna(axis=1).to_numpy().T
-    say(args, "5. summary (fraction of the exact DP optimum on the calibrated market)")
+    say(args, "6. summary (fraction of the exact DP optimum on the calibrated market)")
     say(
         args,
         f"   {'agent':<8}{'agent':>8}{'flat price':>12}{'history':>9}"

@@ -83,3 +83,22 @@ def test_nonsense_market_file_is_rejected(tmp_path):
     proc = run("train", "--market", str(bad), home=tmp_path, check=False)
     assert proc.returncode == 2
     assert "price_slope=-5.0 is negative" in proc.stderr
+
+
+def test_demo_runs_the_main_job_end_to_end(tmp_path):
+    """`make demo`'s job on a small budget: validated day, calibration, two agents, decisions."""
+    out = last_json(run("demo", "--steps", "100000", "--json", home=tmp_path))
+    assert out["validation"]["valid"] is True and out["validation"]["failed"] == []
+    assert out["calibration"]["market"]["demand"]["price_slope"] > 0
+    for agent in ("demand", "profit"):
+        summary = out["agents"][agent]
+        assert summary["fraction_of_optimum"] > 0.9
+        assert summary["decision"]["outcome"] in ("promoted", "kept", "rejected")
+        assert Path(summary["bundle"], "policy.pt2").is_file()
+    store = tmp_path / "store"
+    promoted = [
+        a for a in ("demand", "profit") if out["agents"][a]["decision"]["outcome"] == "promoted"
+    ]
+    recs = list((store / "recommendations").glob("date=*/recommendations.parquet"))
+    assert len(recs) == (1 if promoted else 0)
+    assert (tmp_path / "mlflow" / "mlflow.db").is_file()  # the registry lives in FORECOURT_HOME
