@@ -20,10 +20,8 @@ disappearing, and day-to-day moves.
 
 from __future__ import annotations
 
-import io
 import os
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -35,6 +33,7 @@ import pandas as pd
 from rl_core.data.enrich import add_competitor_price, add_wholesale_cost, mapping_stations
 from rl_core.data.mapping import MappingError, load_mapping, resolve_fuel
 from rl_core.data.real import apply_mapping, read_source
+from rl_core.data.store import write_parquet_atomic
 from rl_core.errors import DataSchemaError, EmptyDataError, ForecourtError
 
 LANDING = "landing"
@@ -208,19 +207,8 @@ def write_landing(
                     f"the frame for {key} has {int(other.sum())} row(s) dated otherwise, e.g. "
                     f"{frame.loc[other, 'date'].iloc[0]:%Y-%m-%d}: one day per landing file"
                 )
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        folder = f"{base}/{LANDING}/date={key:%Y-%m-%d}"
-        final = f"{folder}/{name}.parquet"
-        tmp = f"{folder}/.{name}.parquet.{uuid.uuid4().hex}.tmp"
-        fs.makedirs(folder, exist_ok=True)
-        try:
-            fs.pipe_file(tmp, buffer.getvalue())
-            fs.mv(tmp, final)
-        finally:
-            if fs.exists(tmp):
-                fs.rm(tmp)
-        written.append(_display(fs, final))
+        final = f"{base}/{LANDING}/date={key:%Y-%m-%d}/{name}.parquet"
+        written.append(_display(fs, write_parquet_atomic(fs, final, frame)))
     return written
 
 

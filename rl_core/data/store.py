@@ -57,13 +57,22 @@ def write_day(root: Root, day: date | str, df: pd.DataFrame) -> str:
             f"write_day({day}) got {int(other.sum())} row(s) dated otherwise, e.g. "
             f"{frame.loc[other, 'date'].iloc[0]:%Y-%m-%d}: write each day to its own partition"
         )
+    fs, _ = _fs(root)
+    return write_parquet_atomic(fs, day_path(root, day), frame)
+
+
+def write_parquet_atomic(fs: fsspec.AbstractFileSystem, final: str, frame: pd.DataFrame) -> str:
+    """Write `frame` as Parquet to `final` on `fs`, atomically; returns `final`.
+
+    The bytes go to a hidden temp file in the same folder, renamed over the final name, so
+    readers never see half a file; a killed process leaves at most a hidden
+    `.<name>.<id>.tmp`, which every reader of the store skips. Every Parquet file Forecourt
+    writes into the store (days, landing files, recommendations) goes through here.
+    """
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
-
-    fs, _ = _fs(root)
-    final = day_path(root, day)
-    folder = final.rsplit("/", 1)[0]
-    tmp = f"{folder}/.{FILENAME}.{uuid.uuid4().hex}.tmp"
+    folder, name = final.rsplit("/", 1)
+    tmp = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
     fs.makedirs(folder, exist_ok=True)
     try:
         fs.pipe_file(tmp, buffer.getvalue())

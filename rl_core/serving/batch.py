@@ -9,15 +9,14 @@ fsspec, so `file://` and `s3://` stores share one code path).
 
 from __future__ import annotations
 
-import io
 import os
-import uuid
 from datetime import date
 
 import fsspec
 import numpy as np
 import pandas as pd
 
+from rl_core.data.store import write_parquet_atomic
 from rl_core.errors import DataSchemaError
 from rl_core.serving.predictor import InvalidInputError, LoadedModel
 from rl_core.training.bundle import PolicyBundle
@@ -107,20 +106,8 @@ def write_recommendations(
     store_root: str | os.PathLike, day: date | str, frame: pd.DataFrame
 ) -> str:
     """Write (or replace) the day's recommendations atomically; returns the file's path."""
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
     fs, _ = fsspec.core.url_to_fs(os.fspath(store_root))
-    final = recommendations_path(store_root, day)
-    folder = final.rsplit("/", 1)[0]
-    tmp = f"{folder}/.{FILENAME}.{uuid.uuid4().hex}.tmp"
-    fs.makedirs(folder, exist_ok=True)
-    try:
-        fs.pipe_file(tmp, buffer.getvalue())
-        fs.mv(tmp, final)
-    finally:
-        if fs.exists(tmp):
-            fs.rm(tmp)
-    return final
+    return write_parquet_atomic(fs, recommendations_path(store_root, day), frame)
 
 
 def read_recommendations(store_root: str | os.PathLike, day: date | str) -> pd.DataFrame:
