@@ -20,7 +20,7 @@ from rl_core.training.train import train
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 from rl_core import registry as R  # noqa: E402
-from rl_core.registry.cli import main as registry_main  # noqa: E402
+from rl_core.cli import main as registry_main  # noqa: E402  (the forecourt command)
 from rl_core.registry.register import content_hash  # noqa: E402
 from rl_core.registry.tracking import client  # noqa: E402
 

@@ -1,9 +1,6 @@
 """`forecourt registry list|show|promote|rollback`: the Model Registry from the shell.
 
-Wired into `forecourt` by rl_core/cli.py:
-
-    from rl_core.registry.cli import add_registry_parser
-    add_registry_parser(sub)
+Wired into `forecourt` by rl_core/cli.py (`add_registry_parser`):
 
     forecourt registry list                          versions of both agents, champion marked
     forecourt registry show AGENT [VERSION]          one version (default: the champion)
@@ -16,7 +13,6 @@ A human summary goes to stdout; with `--json` the last line is one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from rl_core.market.model import OBJECTIVES
@@ -178,26 +174,3 @@ def cmd_rollback(args) -> dict:
     move = rollback(args.agent, args.reason)
     _say(args, f"{move['name']}: rolled back v{move['previous']} -> v{move['version']}")
     return move
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (the same as `forecourt registry ...`)."""
-    from rl_core.errors import ForecourtError
-
-    parser = argparse.ArgumentParser(prog="forecourt")
-    add_registry_parser(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    try:
-        payload = args.run(args)
-    except ForecourtError as exc:
-        if getattr(args, "json", False):
-            print(json.dumps({"error": str(exc)}))
-        print(f"forecourt: error: {exc}", file=sys.stderr)
-        return 2
-    if getattr(args, "json", False) and payload is not None:
-        print(json.dumps(payload, default=str))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
