@@ -103,26 +103,54 @@ def scenarios(
     return out
 
 
-def bundle_policy(bundle: PolicyBundle) -> Policy:
+def bundle_policy(bundle: PolicyBundle, market: Market) -> Policy:
+    """The bundle's greedy policy pricing `market`, even one calibrated on another grid.
+
+    Calibration moves the price grid a little every day, so yesterday's champion rarely
+    shares today's grid. Observations are translated into the bundle's own terms
+    (yesterday's price to its nearest level, today's cost onto its scale) and its price
+    back to today's nearest level; on the same grid this is the identity.
+    """
     module = bundle.load_policy()
+    own = bundle.market
+    own_prices = torch.as_tensor(own.prices, dtype=torch.float32)
+    prices = torch.as_tensor(market.prices, dtype=torch.float32)
+    same_grid = own.n_prices == market.n_prices and np.allclose(
+        (own.price_min, own.price_max), (market.price_min, market.price_max)
+    )
+
+    def nearest(grid: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        return (grid[None, :] - p[:, None]).abs().argmin(dim=1)
 
     @torch.no_grad()
     def policy(obs: torch.Tensor) -> torch.Tensor:
-        return module(obs.float()).argmax(1)
+        obs = obs.float()
+        if same_grid:
+            return module(obs).argmax(1)
+        prev = prices[torch.round(obs[:, 1] * (market.n_prices - 1)).long()]
+        cost = market.price_min + obs[:, 2] * (market.price_max - market.price_min)
+        own_obs = torch.stack(
+            [
+                obs[:, 0],
+                nearest(own_prices, prev).float() / (own.n_prices - 1),
+                (cost - own.price_min) / (own.price_max - own.price_min),
+            ],
+            dim=1,
+        )
+        return nearest(prices, own_prices[module(own_obs).argmax(1)])
 
     return policy
 
 
 def compatible(bundle: PolicyBundle, market: Market) -> str | None:
-    """Why `bundle` cannot price `market` (another grid or horizon), or None."""
-    m = bundle.market
-    if (m.n_prices, m.horizon) != (market.n_prices, market.horizon) or not np.allclose(
-        (m.price_min, m.price_max), (market.price_min, market.price_max)
-    ):
+    """Why `bundle` cannot price `market` (another planning horizon), or None.
+
+    A different price grid is fine (`bundle_policy` translates); a different horizon is
+    not, since the policy's day feature is a fraction of its own horizon.
+    """
+    if bundle.market.horizon != market.horizon:
         return (
-            f"it prices a different grid/horizon ({m.n_prices} prices {m.price_min}-"
-            f"{m.price_max}, {m.horizon} days) than today's market ({market.n_prices} prices "
-            f"{market.price_min}-{market.price_max}, {market.horizon} days)"
+            f"it plans {bundle.market.horizon}-day horizons, today's market {market.horizon} days"
         )
     return None
 
@@ -230,14 +258,16 @@ def decide(
     evidence: dict = {"scenarios": len(scen), "optima": optima.round(3).tolist()}
 
     why_not = compatible(ch_bundle, market)
-    ch_ev = None if why_not else evaluate_policy(bundle_policy(ch_bundle), scen, agent, optima)
+    ch_ev = (
+        None if why_not else evaluate_policy(bundle_policy(ch_bundle, market), scen, agent, optima)
+    )
 
     inc_ev, baseline = None, None
     if champ is not None and champ != challenger_version:
         champ_bundle = download_bundle(agent, champ)
         champ_issue = compatible(champ_bundle, market)
         if champ_issue is None:
-            inc_ev = evaluate_policy(bundle_policy(champ_bundle), scen, agent, optima)
+            inc_ev = evaluate_policy(bundle_policy(champ_bundle, market), scen, agent, optima)
             baseline = f"champion v{champ}"
         else:
             evidence["champion_incompatible"] = f"champion v{champ}: {champ_issue}"
