@@ -32,6 +32,18 @@ def save_checkpoint(result: TrainResult, markets: Sequence[Market], directory: P
             "agent": result.agent.state_dict(),
             "curve": result.curve,
             "evaluation": result.evaluation.to_dict(),
+            # the arrays too, so load_result gives back the whole TrainResult (the daily
+            # DAG trains in one task and registers the best trial in another)
+            "evaluation_arrays": {
+                "prices": result.evaluation.prices,
+                "scenario_fractions": result.evaluation.scenario_fractions,
+            },
+            "stats": {
+                "env_steps": result.env_steps,
+                "updates": result.updates,
+                "wall_s": result.wall_s,
+                "train_s": result.train_s,
+            },
         },
         tmp,
     )
@@ -49,3 +61,32 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[DQNAgent, str, list[Market
     agent = DQNAgent(OBS_DIM, markets[0].n_prices, DQNConfig(**ckpt["config"]))
     agent.load_state_dict(ckpt["agent"])
     return agent, ckpt["objective"], markets, ckpt
+
+
+def load_result(path: str | os.PathLike) -> TrainResult:
+    """The TrainResult a checkpoint was saved from (agent, config, curve, evaluation)."""
+    from rl_core.evaluation.evaluate import Evaluation
+    from rl_core.training.train import TrainResult
+
+    agent, objective, _, ckpt = load_checkpoint(path)
+    if "evaluation_arrays" not in ckpt:
+        raise ForecourtError(f"{path} predates full-result checkpoints: train it again")
+    ev = ckpt["evaluation"]
+    evaluation = Evaluation(
+        objective=ev["objective"],
+        total_reward=ev["total_reward"],
+        optimum=ev["optimum"],
+        fraction_of_optimum=ev["fraction_of_optimum"],
+        volume=ev["volume"],
+        profit=ev["profit"],
+        prices=ckpt["evaluation_arrays"]["prices"],
+        scenario_fractions=ckpt["evaluation_arrays"]["scenario_fractions"],
+    )
+    return TrainResult(
+        objective=objective,
+        agent=agent,
+        config=agent.config,
+        evaluation=evaluation,
+        curve=ckpt["curve"],
+        **ckpt["stats"],
+    )
