@@ -229,9 +229,9 @@ def forecourt_daily_retrain():
     applied = []
     for agent in AGENTS:
         with TaskGroup(group_id=agent, tooltip=f"hyperparameter search and decision: {agent}"):
-            trials = train_trial.partial(plan=plan, calibration=calibration).expand(
-                trial=plan_trials(plan, agent)
-            )
+            planned = plan_trials(plan, agent)
+            calibration >> planned  # no trial is planned for data that did not validate
+            trials = train_trial.partial(plan=plan, calibration=calibration).expand(trial=planned)
             best = pick_best(plan, agent, trials)
             decision = evaluate_vs_champion(
                 plan, calibration, register_challenger(plan, calibration, best)

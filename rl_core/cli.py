@@ -129,10 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_registry_parser(sub)
     add_serve_parser(sub)
 
-    demo = sub.add_parser("demo", help="the main job on embedded defaults")
-    demo.add_argument("--steps", type=int, default=None)
-    _json_arg(demo)
-    demo.set_defaults(run=cmd_demo)
+    from rl_core.pipeline.cli import add_pipeline_parsers
+
+    add_pipeline_parsers(sub)
     return p
 
 
@@ -346,126 +345,6 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
         lines.append("  prices: " + " ".join(f"{p:.2f}" for p in ev.prices[0]))
     say(args, "\n".join(lines))
     return out
-
-
-def cmd_demo(args: argparse.Namespace) -> dict:
-    """The main job on embedded defaults: data, validation, calibration, agents, evaluation."""
-    import pandas as pd
-
-    from rl_core.data.ingest import write_landing
-    from rl_core.data.store import read_day, read_window, write_day
-    from rl_core.evaluation.baselines import best_constant_price, historical_fraction
-    from rl_core.market.calibration import calibrate
-    from rl_core.market.model import Market
-    from rl_core.market.synthetic import generate_history
-    from rl_core.registry import champion_bundle, decide, register_challenger
-    from rl_core.serving.batch import recommend_batch, write_recommendations
-    from rl_core.validation import validate_day
-
-    home = paths.home()
-    store = paths.store_uri()
-    end = date.today() - timedelta(days=1)
-    days, stations = 120, 20
-    say(args, f"Forecourt demo (state in {home})")
-    say(
-        args,
-        f"1. synthesising {days} days x {stations} stations: history into {store}, "
-        f"the newest day ({end}) delivered to landing/",
-    )
-    history = generate_history(
-        Market(), n_stations=stations, days=days, start=end - timedelta(days=days - 1), seed=0
-    )
-    by_day = {d.date(): frame for d, frame in history.groupby("date")}
-    for day, frame in by_day.items():
-        if day != end:
-            write_day(store, day, frame)
-    (delivery,) = write_landing(store, {end: by_day[end]})
-    say(args, "   validating the delivery (Great Expectations + station count + drift)")
-    checked = validate_day(delivery, end, store)
-    say(args, f"   {checked.headline()}\n   report: {checked.summary_uri}")
-    say(args, "2. calibrating the market on the last 90 days")
-    cal = calibrate(read_window(store, end, 90))
-    say(args, "   " + cal.summary().replace("\n", "\n   "))
-    market_file = home / "reports" / "calibrated-market.json"
-    market_file.parent.mkdir(parents=True, exist_ok=True)
-    market_file.write_text(json.dumps(cal.to_dict(), indent=2))
-    window = {
-        "store": store,
-        "first_day": (end - timedelta(days=89)).isoformat(),
-        "last_day": end.isoformat(),
-        "stations": cal.n_stations,
-    }
-    results = {}
-    for i, agent in enumerate(OBJECTIVES, start=3):
-        say(args, f"{i}. training the {agent} agent on the calibrated market")
-        summary, result, bundle = train_agent(
-            agent,
-            str(market_file),
-            steps=args.steps,
-            seed=0,
-            out=None,
-            progress=sys.stderr.isatty() and not args.json,
-            echo=lambda text: say(args, "   " + text.replace("\n", "\n   ")),
-        )
-        # the challenger faces the champion (or, the first time, the best flat price) on
-        # the same seeded scenarios of today's market; only a significant win is promoted
-        info = register_challenger(result, bundle, data_window=window, market=cal.market)
-        decision = decide(agent, info.version, cal.market)
-        say(args, f"   registry: {decision.summary()}")
-        summary["decision"] = {
-            "outcome": decision.outcome,
-            "version": info.version,
-            "report": decision.report,
-        }
-        results[agent] = summary
-
-    tomorrow = end + timedelta(days=1)
-    say(args, f"5. tomorrow's prices ({tomorrow}) from the champions in service")
-    today, recs = read_day(store, end), []
-    for agent in OBJECTIVES:
-        champion = champion_bundle(agent)
-        if champion is None:
-            say(args, f"   {agent}: no champion in service, no prices published")
-            continue
-        recs.append(recommend_batch(champion[0], today, model_version=champion[1]))
-    if recs:
-        frame = pd.concat(recs, ignore_index=True)
-        where = write_recommendations(store, tomorrow, frame)
-        by_agent = frame.groupby("agent")["price"].describe()[["min", "50%", "max"]]
-        for agent, row in by_agent.iterrows():
-            say(
-                args,
-                f"   {agent}: {row['min']:.3f}..{row['max']:.3f} $/L "
-                f"(median {row['50%']:.3f}) for {len(today)} stations",
-            )
-        say(args, f"   written to {where}")
-
-    from rl_core.market.presets import market_setup
-
-    setup = market_setup(str(market_file))
-    market = setup.evaluate[0]
-    # what the stations actually charged over the last `horizon` days, replayed in the model
-    recent = read_window(store, end, market.horizon).pivot(
-        index="date", columns="station_id", values="price"
-    )
-    history = recent.dropna(axis=1).to_numpy().T
-    say(args, "6. summary (fraction of the exact DP optimum on the calibrated market)")
-    say(
-        args,
-        f"   {'agent':<8}{'agent':>8}{'flat price':>12}{'history':>9}"
-        f"{'volume L':>11}{'profit $':>10}",
-    )
-    for agent, r in results.items():
-        _, flat = best_constant_price(market, agent)
-        r["best_constant_fraction"] = flat
-        r["historical_fraction"] = hist = historical_fraction(market, agent, history)
-        say(
-            args,
-            f"   {agent:<8}{r['fraction_of_optimum']:>8.2%}{flat:>12.2%}{hist:>9.2%}"
-            f"{r['volume']:>11,.0f}{r['profit']:>10,.0f}",
-        )
-    say(args, f"   ('history': each station's own last {market.horizon} days of prices)")
-    return {"validation": checked.to_dict(), "calibration": cal.to_dict(), "agents": results}
 
 
 if __name__ == "__main__":  # pragma: no cover
