@@ -1,4 +1,4 @@
-"""Run every benchmark: env throughput, validation, serving, DQN vs stable-baselines3.
+"""Run every benchmark: env throughput, validation, serving, the daily run, DQN vs SB3.
 
     .venv/bin/python benchmarks/run_all.py [--agents profit demand] [--seeds 3]
                                            [--sb3-budget-s 60]
@@ -18,6 +18,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import (  # noqa: E402
+    bench_daily_run,
     bench_dqn_vs_sb3,
     bench_env,
     bench_serving,
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> dict:
     serving = bench_serving.run([])
     emit(bench_serving.NAME, serving, stdout=False)
     results[bench_serving.NAME] = serving
+    log("[run_all] the whole daily run through Airflow (2 agents x 8 trials), vs no Airflow")
+    daily = bench_daily_run.run([])
+    emit(bench_daily_run.NAME, daily, stdout=False)
+    results[bench_daily_run.NAME] = daily
     for agent in args.agents:
         log(f"[run_all] DQN vs stable-baselines3, agent={agent}")
         dqn = bench_dqn_vs_sb3.run(
