@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= true
 
-.PHONY: demo test lint format bench venv lock clean
+.PHONY: demo test ui lint format bench venv lock clean
 
 venv: $(VENV)/.installed
 
@@ -27,6 +27,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 demo: venv
 	$(VENV)/bin/forecourt demo
+
+ui: venv
+	$(VENV)/bin/forecourt ui
 
 test: venv
 	$(PY) -m ruff check .

@@ -45,8 +45,8 @@ def _fresh_home(root: Path, name: str) -> Path:
 def run_airflow(root: Path, conf: dict, stations: int) -> dict:
     import subprocess
 
-    from rl_core.pipeline.airflow_env import airflow_env
-    from rl_core.pipeline.demo import airflow_bin, find_report, run_day, seed
+    from rl_core.pipeline.airflow_env import airflow_bin, airflow_env
+    from rl_core.pipeline.demo import find_report, run_day, seed
 
     home = _fresh_home(root, "airflow")
     seed(str(home / "store"), DAY, 1, stations)

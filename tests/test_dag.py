@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rl_core.pipeline.airflow_env import airflow_env
-from rl_core.pipeline.demo import airflow_bin, find_report, run_day, seed
+from rl_core.pipeline.airflow_env import airflow_bin, airflow_env
+from rl_core.pipeline.demo import find_report, run_day, seed
 from rl_core.pipeline.params import RunParams
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import rl_core
@@ -17,6 +18,12 @@ from rl_core import paths
 
 DAG_ID = "forecourt_daily_retrain"
 UI_USER = "admin"
+
+
+def airflow_bin() -> str:
+    """The `airflow` script beside this Python (the project's venv)."""
+    candidate = Path(sys.executable).with_name("airflow")
+    return str(candidate) if candidate.exists() else "airflow"
 
 
 def project_root() -> Path:
@@ -48,7 +55,8 @@ def airflow_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         "DO_NOT_TRACK": "true",
     }
     for key, value in defaults.items():
-        env.setdefault(key, value)
+        if not env.get(key):  # unset or empty (an empty AIRFLOW_HOME would mean ./)
+            env[key] = value
     env.update(extra or {})
     home.mkdir(parents=True, exist_ok=True)
     return env

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rl_core import paths
 from rl_core.errors import ForecourtError
-from rl_core.pipeline.airflow_env import DAG_ID, airflow_env, airflow_home
+from rl_core.pipeline.airflow_env import DAG_ID, airflow_bin, airflow_env, airflow_home
 from rl_core.pipeline.steps import run_folder
 
 # the demo's own state, wiped at each start (the Airflow config and UI password stay)
@@ -27,12 +27,6 @@ STATE = ("store", "mlflow", "runs", "reports", "models", "telemetry", "notificat
 HISTORY_DAYS = 120
 _END_TASK = re.compile(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)")
 _RUN_DONE = re.compile(r"DagRun Finished: .*state=(\w+)")
-
-
-def airflow_bin() -> str:
-    """The `airflow` script beside this Python (the project's venv)."""
-    candidate = Path(sys.executable).with_name("airflow")
-    return str(candidate) if candidate.exists() else "airflow"
 
 
 def seed(store: str, first_day: date, days: int, stations: int, seed: int = 0) -> list[str]:

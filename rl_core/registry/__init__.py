@@ -27,6 +27,7 @@ _LAZY = {
     "history": "rl_core.registry.promotion",
     "promote": "rl_core.registry.promotion",
     "rollback": "rl_core.registry.promotion",
+    "registry_overview": "rl_core.registry.overview",
     "ModelVersionInfo": "rl_core.registry.register",
     "code_version": "rl_core.registry.register",
     "register_challenger": "rl_core.registry.register",
