@@ -26,6 +26,12 @@ try:  # Airflow >= 3.1 moved the task exceptions into the SDK
 except ImportError:  # pragma: no cover - Airflow 3.0.x (MWAA's floor)
     from airflow.exceptions import AirflowFailException
 
+# On MWAA, settings arrive as Airflow config options ("forecourt.sns_topic_arn" becomes
+# AIRFLOW__FORECOURT__SNS_TOPIC_ARN); rl_core reads FORECOURT_*. Tasks parse this file too.
+for _key, _value in list(os.environ.items()):
+    if _key.startswith("AIRFLOW__FORECOURT__"):
+        os.environ.setdefault("FORECOURT_" + _key.removeprefix("AIRFLOW__FORECOURT__"), _value)
+
 AGENTS = ("demand", "profit")
 MAX_CONCURRENT_TRIALS = 4  # seed 003: at most 4 tuning jobs at once
 RETRY_DELAY = timedelta(seconds=int(os.environ.get("FORECOURT_RETRY_DELAY_S", "120")))

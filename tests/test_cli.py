@@ -85,20 +85,20 @@ def test_nonsense_market_file_is_rejected(tmp_path):
     assert "price_slope=-5.0 is negative" in proc.stderr
 
 
-def test_demo_runs_the_main_job_end_to_end(tmp_path):
-    """`make demo`'s job on a small budget: validated day, calibration, two agents, decisions."""
-    out = last_json(run("demo", "--steps", "100000", "--json", home=tmp_path))
-    assert out["validation"]["valid"] is True and out["validation"]["failed"] == []
-    assert out["calibration"]["market"]["demand"]["price_slope"] > 0
-    for agent in ("demand", "profit"):
-        summary = out["agents"][agent]
-        assert summary["fraction_of_optimum"] > 0.9
-        assert summary["decision"]["outcome"] in ("promoted", "kept", "rejected")
-        assert Path(summary["bundle"], "policy.pt2").is_file()
-    store = tmp_path / "store"
-    promoted = [
-        a for a in ("demand", "profit") if out["agents"][a]["decision"]["outcome"] == "promoted"
-    ]
-    recs = list((store / "recommendations").glob("date=*/recommendations.parquet"))
-    assert len(recs) == (1 if promoted else 0)
-    assert (tmp_path / "mlflow" / "mlflow.db").is_file()  # the registry lives in FORECOURT_HOME
+def test_demo_runs_the_dag_on_two_days(tmp_path, monkeypatch):
+    """`make demo` on a small budget: the real DAG through `airflow dags test`, twice."""
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    proc = run(
+        "demo", "--trials", "1", "--env-steps", "40000", "--stations", "8", "--json",
+        home=tmp_path,
+    )  # fmt: skip
+    out = last_json(proc)
+    assert [d["state"] for d in out["days"]] == ["success", "success"]
+    assert [d["status"] for d in out["days"]] == ["complete", "complete"]
+    for day in out["days"]:
+        assert Path(day["report"]).is_file()
+    # the human output (stderr under --json) names tasks as they finish and the decisions
+    assert "validate done" in proc.stderr and "profit.train_trial[0] done" in proc.stderr
+    assert proc.stderr.count("decision:") == 4  # 2 agents x 2 days
+    assert (tmp_path / "airflow" / "airflow.db").is_file()  # Airflow's state in its home
+    assert (tmp_path / "mlflow" / "mlflow.db").is_file()  # the registry in FORECOURT_HOME

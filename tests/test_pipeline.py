@@ -297,3 +297,29 @@ def test_a_notification_that_cannot_be_sent_does_not_raise(aws, home, monkeypatc
     monkeypatch.setenv("FORECOURT_SNS_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:nope")
     msg = task_failed(dag_id="d", run_id="r", task_id="t", map_index=3, error="boom")
     assert "sns" not in msg and msg["task"] == "t[3]"
+
+
+def test_a_station_outside_the_champions_grid_is_priced_not_fatal(trained):
+    """Yesterday's price just below the champion's grid: priced from the nearest grid price,
+    named, and every other station still gets its price (found by the two-day demo)."""
+    import pandas as pd
+
+    from rl_core.serving.batch import recommend_batch
+    from rl_core.serving.predictor import LoadedModel
+
+    _, _, bundle = trained
+    model = LoadedModel.load(bundle, "1")
+    low, high = model.price_bounds()
+    today = pd.DataFrame(
+        {
+            "station_id": ["S1", "S2", "S3"],
+            "price": [low - 0.05, (low + high) / 2, high + 0.2],
+            "unit_cost": [1.6, 1.6, 1.6],
+        }
+    )
+    with pytest.raises(ForecourtError, match="outside this model's price grid"):
+        recommend_batch(model, today)  # the strict API still refuses
+    stations, clipped = steps._into_grid(today, model)
+    assert clipped == ["S1", "S3"]
+    recs = recommend_batch(model, stations)
+    assert len(recs) == 3 and recs["price"].between(low, high).all()

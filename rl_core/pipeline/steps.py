@@ -381,6 +381,19 @@ def promote_or_keep(plan: dict, decision: dict) -> dict:
     return record
 
 
+def _into_grid(today, model) -> tuple:
+    """Today's prices clipped into what `model` accepts, and the stations that were clipped.
+
+    The champion was trained on an earlier day's calibrated grid; a station that charged
+    just outside it today is priced from the nearest grid price (the same snapping the
+    policy applies inside the grid) instead of leaving every station without a price.
+    """
+    low, high = model.price_bounds()
+    outside = (today["price"] < low) | (today["price"] > high)
+    stations = today.assign(price=today["price"].clip(low, high))
+    return stations, sorted(today.loc[outside, "station_id"].astype(str))
+
+
 # ---- 6. tomorrow's prices --------------------------------------------------------------------
 
 
@@ -391,6 +404,7 @@ def write_tomorrows_prices(plan: dict) -> dict:
     from rl_core.data.store import read_day
     from rl_core.registry import champion_bundle
     from rl_core.serving.batch import recommend_batch, write_recommendations
+    from rl_core.serving.predictor import LoadedModel
 
     if plan["params"]["dry_run"]:
         record = {"written": False, "reason": "dry run: no prices published"}
@@ -404,11 +418,23 @@ def write_tomorrows_prices(plan: dict) -> dict:
             agents[agent] = {"champion_version": None, "stations": 0}
             log.warning("%s: no champion in service, no prices published", agent)
             continue
-        frame = recommend_batch(champion[0], today, model_version=champion[1])
+        model = LoadedModel.load(champion[0], champion[1])
+        stations, clipped = _into_grid(today, model)
+        if clipped:
+            log.warning(
+                "%s: %d station(s) charged outside champion v%s's price grid yesterday, "
+                "priced from the nearest grid price: %s",
+                agent,
+                len(clipped),
+                champion[1],
+                ", ".join(clipped[:20]),
+            )
+        frame = recommend_batch(model, stations)
         frames.append(frame)
         agents[agent] = {
             "champion_version": champion[1],
             "stations": len(frame),
+            "outside_grid": clipped,
             "min": float(frame["price"].min()),
             "median": float(frame["price"].median()),
             "max": float(frame["price"].max()),
