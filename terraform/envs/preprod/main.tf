@@ -1,0 +1,22 @@
+# PreProd: prod's shape at lower scale, so a release is proven on the same topology.
+module "forecourt" {
+  source = "../../modules/platform"
+
+  environment                 = "preprod"
+  name_prefix                 = "forecourt-preprod"
+  az_count                    = 2
+  vpc_cidr                    = "10.30.0.0/16"
+  enable_nat_gateway          = true
+  single_nat_gateway          = true
+  mwaa_environment_class      = "mw1.small"
+  mwaa_webserver_access_mode  = "PRIVATE_ONLY"
+  training_max_vcpus          = 16
+  serving_instance_type       = "ml.g4dn.xlarge"
+  mlflow_tracking_server_size = "Small"
+  deploy_account_id           = var.deploy_account_id
+  alarm_emails                = var.alarm_emails
+  admin_principal_arns        = var.admin_principal_arns
+  enable_mwaa                 = var.enable_mwaa
+  enable_mlflow               = var.enable_mlflow
+  upload_airflow_files        = var.upload_airflow_files
+}

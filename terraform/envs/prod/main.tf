@@ -1,0 +1,24 @@
+# Prod: three AZs with a NAT gateway each, a private MWAA web server, two instances per
+# endpoint.
+module "forecourt" {
+  source = "../../modules/platform"
+
+  environment                 = "prod"
+  name_prefix                 = "forecourt-prod"
+  az_count                    = 3
+  vpc_cidr                    = "10.40.0.0/16"
+  enable_nat_gateway          = true
+  single_nat_gateway          = false
+  mwaa_environment_class      = "mw1.medium"
+  mwaa_webserver_access_mode  = "PRIVATE_ONLY"
+  training_max_vcpus          = 32
+  serving_instance_type       = "ml.g4dn.xlarge"
+  serving_instance_count      = 2
+  mlflow_tracking_server_size = "Medium"
+  deploy_account_id           = var.deploy_account_id
+  alarm_emails                = var.alarm_emails
+  admin_principal_arns        = var.admin_principal_arns
+  enable_mwaa                 = var.enable_mwaa
+  enable_mlflow               = var.enable_mlflow
+  upload_airflow_files        = var.upload_airflow_files
+}

@@ -1,0 +1,316 @@
+# terraform test (mock provider, no AWS; moto has no MWAA): cd terraform/modules/mwaa && terraform test
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "eu-west-1"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+}
+
+variables {
+  name_prefix                     = "forecourt-prod"
+  tags                            = { Project = "forecourt" }
+  environment                     = "prod"
+  subnet_ids                      = ["subnet-0a1b2c3d", "subnet-0e1f2a3b"]
+  security_group_ids              = ["sg-0a1b2c3d"]
+  dags_bucket_arn                 = "arn:aws:s3:::forecourt-prod-dags"
+  data_bucket_arn                 = "arn:aws:s3:::forecourt-prod-data"
+  artifacts_bucket_arn            = "arn:aws:s3:::forecourt-prod-artifacts"
+  kms_key_arn                     = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  batch_job_queue_arn             = "arn:aws:batch:eu-west-1:123456789012:job-queue/forecourt-prod-training"
+  batch_job_definition_arn_prefix = "arn:aws:batch:eu-west-1:123456789012:job-definition/forecourt-prod-training"
+  sns_topic_arn                   = "arn:aws:sns:eu-west-1:123456789012:forecourt-prod-alerts"
+  permission_boundary_arn         = "arn:aws:iam::123456789012:policy/forecourt-prod-boundary"
+}
+
+run "prod_webserver_is_private" {
+  command = plan
+
+  assert {
+    condition     = aws_mwaa_environment.this.webserver_access_mode == "PRIVATE_ONLY"
+    error_message = "prod must use PRIVATE_ONLY"
+  }
+
+  assert {
+    condition     = aws_mwaa_environment.this.name == "forecourt-prod-mwaa"
+    error_message = "environment name must be <name_prefix>-mwaa"
+  }
+
+  assert {
+    condition     = aws_mwaa_environment.this.airflow_version == "3.0.6" && aws_mwaa_environment.this.environment_class == "mw1.small"
+    error_message = "defaults must be Airflow 3.0.6 on mw1.small"
+  }
+}
+
+run "prod_public_webserver_is_rejected" {
+  command = plan
+
+  variables {
+    webserver_access_mode = "PUBLIC_ONLY"
+  }
+
+  expect_failures = [var.webserver_access_mode]
+}
+
+run "dev_may_be_public" {
+  command = plan
+
+  variables {
+    name_prefix           = "forecourt-dev"
+    environment           = "dev"
+    webserver_access_mode = "PUBLIC_ONLY"
+  }
+
+  assert {
+    condition     = aws_mwaa_environment.this.webserver_access_mode == "PUBLIC_ONLY"
+    error_message = "dev may choose PUBLIC_ONLY"
+  }
+}
+
+run "all_logs_enabled_at_info" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for l in [
+        aws_mwaa_environment.this.logging_configuration[0].dag_processing_logs[0],
+        aws_mwaa_environment.this.logging_configuration[0].scheduler_logs[0],
+        aws_mwaa_environment.this.logging_configuration[0].task_logs[0],
+        aws_mwaa_environment.this.logging_configuration[0].webserver_logs[0],
+        aws_mwaa_environment.this.logging_configuration[0].worker_logs[0],
+      ] : l.enabled && l.log_level == "INFO"
+    ])
+    error_message = "all five log types (task logs included) must be enabled at INFO"
+  }
+}
+
+run "kms_network_and_sources" {
+  command = plan
+
+  assert {
+    condition     = aws_mwaa_environment.this.kms_key == var.kms_key_arn
+    error_message = "the environment must be encrypted with the customer-managed key"
+  }
+
+  assert {
+    condition     = toset(aws_mwaa_environment.this.network_configuration[0].subnet_ids) == toset(var.subnet_ids)
+    error_message = "the environment must run in the given private subnets"
+  }
+
+  assert {
+    condition     = toset(aws_mwaa_environment.this.network_configuration[0].security_group_ids) == toset(var.security_group_ids)
+    error_message = "the environment must use the given security groups"
+  }
+
+  assert {
+    condition = (
+      aws_mwaa_environment.this.source_bucket_arn == var.dags_bucket_arn &&
+      aws_mwaa_environment.this.dag_s3_path == "dags" &&
+      aws_mwaa_environment.this.requirements_s3_path == "requirements.txt" &&
+      aws_mwaa_environment.this.plugins_s3_path == "plugins.zip"
+    )
+    error_message = "dags/, requirements.txt and plugins.zip must come from the dags bucket"
+  }
+
+  assert {
+    condition     = aws_iam_role.execution.permissions_boundary == var.permission_boundary_arn
+    error_message = "the execution role must carry the permissions boundary"
+  }
+}
+
+run "forecourt_settings_reach_airflow" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.env"] == "prod" &&
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.metrics"] == "cloudwatch" &&
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.sns_topic_arn"] == var.sns_topic_arn &&
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.store"] == "s3://forecourt-prod-data"
+    )
+    error_message = "FORECOURT_ENV, FORECOURT_METRICS, FORECOURT_SNS_TOPIC_ARN and FORECOURT_STORE must be passed as forecourt.* options"
+  }
+
+  assert {
+    condition     = alltrue([for k in keys(aws_mwaa_environment.this.airflow_configuration_options) : can(regex("^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$", k))])
+    error_message = "every configuration option key must look like section.key"
+  }
+
+  assert {
+    condition     = alltrue([for v in values(aws_mwaa_environment.this.airflow_configuration_options) : can(regex("^[ -~]+$", v))])
+    error_message = "every configuration option value must be non-empty printable ASCII (MWAA's value pattern)"
+  }
+}
+
+run "execution_role_is_least_privilege" {
+  command = plan
+
+  assert {
+    condition = !anytrue([
+      for s in output.policy_statements :
+      contains(s.resources, "*") && anytrue([for a in s.actions : a == "*" || endswith(a, ":*")])
+    ])
+    error_message = "no statement may allow a wildcard action on a wildcard resource"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in output.policy_statements : [
+        for a in s.actions : contains(["s3:GetAccountPublicAccessBlock", "batch:DescribeJobs", "cloudwatch:PutMetricData"], a)
+      ] if contains(s.resources, "*")
+    ]))
+    error_message = "only actions without resource-level permissions may use Resource \"*\""
+  }
+
+  assert {
+    condition     = alltrue([for s in output.policy_statements : s.effect == "Allow" && !anytrue([for a in s.actions : a == "*"])])
+    error_message = "statements must name their actions"
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_iam_role_policy.execution.policy).Statement) == length(output.policy_statements)
+    error_message = "the attached policy must be exactly policy_statements"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_role_policy.execution.policy).Statement :
+      contains(try(s.Condition.StringEquals["cloudwatch:namespace"], []), "Forecourt") if s.Action == ["cloudwatch:PutMetricData"]
+    ])
+    error_message = "PutMetricData must be limited to the Forecourt namespace by condition"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in output.policy_statements :
+      s.actions == ["batch:SubmitJob"] && toset(s.resources) == toset([var.batch_job_queue_arn, var.batch_job_definition_arn_prefix, "${var.batch_job_definition_arn_prefix}:*"])
+    ])
+    error_message = "SubmitJob must be limited to the training queue and job definition"
+  }
+
+  assert {
+    condition     = anytrue([for s in output.policy_statements : s.actions == ["batch:TerminateJob"] && !contains(s.resources, "*")])
+    error_message = "TerminateJob must be scoped to jobs"
+  }
+
+  assert {
+    condition     = anytrue([for s in output.policy_statements : s.actions == ["sns:Publish"] && s.resources == [var.sns_topic_arn]])
+    error_message = "sns:Publish must be limited to the topic"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in output.policy_statements : [for r in s.resources : can(regex("^arn:aws:sqs:eu-west-1:\\*:airflow-celery-\\*$", r))] if anytrue([for a in s.actions : startswith(a, "sqs:")])
+    ]))
+    error_message = "SQS access must be limited to MWAA's airflow-celery-* queues"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in output.policy_statements : [for r in s.resources : r == "arn:aws:logs:eu-west-1:123456789012:log-group:airflow-forecourt-prod-mwaa-*"] if contains(s.actions, "logs:PutLogEvents")
+    ]))
+    error_message = "log writes must be limited to the environment's airflow-* log groups"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in output.policy_statements : [for r in s.resources : r == var.kms_key_arn] if anytrue([for a in s.actions : startswith(a, "kms:")])
+    ]))
+    error_message = "KMS use must be limited to the key"
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in output.policy_statements : s.resources if s.sid == "DagsBucketRead"
+      ])) == toset([
+      "arn:aws:s3:::forecourt-prod-dags/dags/*",
+      "arn:aws:s3:::forecourt-prod-dags/requirements.txt",
+      "arn:aws:s3:::forecourt-prod-dags/plugins.zip",
+    ])
+    error_message = "the dags bucket must be readable at dags/, plugins.zip and requirements.txt only"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in output.policy_statements : [
+        for r in s.resources : can(regex("^arn:aws:s3:::forecourt-prod-(data/(landing|pricing|quarantine)|artifacts/(runs|reports))/\\*$", r))
+      ] if contains(s.actions, "s3:PutObject")
+    ]))
+    error_message = "writes must be limited to the run prefixes of the data and artifacts buckets"
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_iam_role.execution.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "123456789012" &&
+      toset(jsondecode(aws_iam_role.execution.assume_role_policy).Statement[0].Principal.Service) == toset(["airflow.amazonaws.com", "airflow-env.amazonaws.com"])
+    )
+    error_message = "only MWAA, from this account, may assume the execution role"
+  }
+}
+
+run "batch_logs_only_when_asked" {
+  command = plan
+
+  variables {
+    batch_log_group_arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/batch/forecourt-prod-training"
+  }
+
+  assert {
+    condition     = anytrue([for s in output.policy_statements : s.sid == "BatchJobLogs"])
+    error_message = "a batch_log_group_arn must grant reading the job logs"
+  }
+}
+
+run "mlflow_registry_read_only_when_asked" {
+  command = plan
+
+  variables {
+    mlflow_tracking_uri = "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/forecourt-prod-mlflow"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in output.policy_statements :
+      s.resources == [var.mlflow_tracking_uri] && alltrue([for a in s.actions : can(regex("^sagemaker-mlflow:(Get|Search|List)[A-Za-z]+$", a))])
+      if s.sid == "MlflowRegistryRead"
+    ])
+    error_message = "a tracking server ARN must grant read-only registry access to that server only"
+  }
+
+  assert {
+    condition     = aws_mwaa_environment.this.airflow_configuration_options["forecourt.mlflow_tracking_uri"] == var.mlflow_tracking_uri
+    error_message = "the tracking URI must reach the tasks as forecourt.mlflow_tracking_uri"
+  }
+}
+
+run "no_mlflow_access_by_default" {
+  command = plan
+
+  assert {
+    condition     = !anytrue([for s in output.policy_statements : anytrue([for a in s.actions : startswith(a, "sagemaker-mlflow:")])])
+    error_message = "without a tracking server the role must not get MLflow access"
+  }
+}
+
+run "airflow_2_is_rejected" {
+  command = plan
+
+  variables {
+    airflow_version = "2.10.3"
+  }
+
+  expect_failures = [var.airflow_version]
+}

@@ -1,0 +1,148 @@
+variable "environment" {
+  description = "Which account this stack runs in: dev, preprod or prod."
+  type        = string
+  validation {
+    condition     = contains(["dev", "preprod", "prod"], var.environment)
+    error_message = "environment must be dev, preprod or prod."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name, e.g. forecourt-dev."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.name_prefix))
+    error_message = "name_prefix: 3-31 characters, lower-case letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the account's VPC."
+  type        = string
+  default     = "10.20.0.0/16"
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr))
+    error_message = "vpc_cidr must be a valid IPv4 CIDR block."
+  }
+}
+
+variable "az_count" {
+  description = "Availability zones to spread the private subnets over (at least 2)."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.az_count >= 2 && var.az_count <= 4
+    error_message = "az_count must be between 2 and 4."
+  }
+}
+
+variable "enable_nat_gateway" {
+  description = "NAT for outbound internet from private subnets (about 1 USD/day per gateway plus data). Off: VPC endpoints only."
+  type        = bool
+  default     = true
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway for all AZs (cheaper, not AZ-resilient) instead of one per AZ."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_emails" {
+  description = "Addresses subscribed to the alarm topic (each must confirm by email)."
+  type        = list(string)
+  default     = []
+}
+
+variable "admin_principal_arns" {
+  description = "Principals (users or roles of the identity account) allowed to assume the MFA-protected admin role."
+  type        = list(string)
+  default     = []
+}
+
+variable "deploy_account_id" {
+  description = "Account whose CI may assume the deploy role (12 digits)."
+  type        = string
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.deploy_account_id))
+    error_message = "deploy_account_id must be a 12-digit AWS account id."
+  }
+}
+
+variable "training_instance_types" {
+  description = "EC2 instance types of the Batch GPU compute environment."
+  type        = list(string)
+  default     = ["g5.xlarge", "g4dn.xlarge"]
+}
+
+variable "training_max_vcpus" {
+  description = "Upper bound of the Batch compute environment (it scales to 0 when idle)."
+  type        = number
+  default     = 16
+}
+
+variable "image_tag" {
+  description = "Tag of the training and serving images in ECR (immutable tags: a release)."
+  type        = string
+  default     = "0.1.0"
+}
+
+variable "serving_instance_type" {
+  description = "SageMaker endpoint instance type."
+  type        = string
+  default     = "ml.g4dn.xlarge"
+}
+
+variable "serving_instance_count" {
+  description = "Instances behind each endpoint."
+  type        = number
+  default     = 1
+}
+
+variable "enable_mwaa" {
+  description = "Create the MWAA environment (moto cannot: the offline apply test turns it off)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_mlflow" {
+  description = "Create the SageMaker managed MLflow tracking server (not in moto: off in the offline apply test)."
+  type        = bool
+  default     = true
+}
+
+variable "mwaa_environment_class" {
+  description = "MWAA environment class (mw1.small about 12 USD/day, mw1.medium about 24)."
+  type        = string
+  default     = "mw1.small"
+}
+
+variable "mwaa_webserver_access_mode" {
+  description = "PUBLIC_ONLY or PRIVATE_ONLY; prod must be PRIVATE_ONLY."
+  type        = string
+  default     = "PRIVATE_ONLY"
+}
+
+variable "airflow_version" {
+  description = "MWAA Airflow version."
+  type        = string
+  default     = "3.0.6"
+}
+
+variable "mlflow_tracking_server_size" {
+  description = "SageMaker MLflow tracking server size: Small, Medium or Large."
+  type        = string
+  default     = "Small"
+}
+
+variable "upload_airflow_files" {
+  description = "Upload dags/, plugins/ and the MWAA requirements file to the dags bucket (off in the moto apply test: moto applies the TLS-only bucket policy's Deny without its condition)."
+  type        = bool
+  default     = true
+}

@@ -1,0 +1,205 @@
+"""Running real Terraform (and checkov, and a moto server) from the tests.
+
+- `tf(args, cwd)`: terraform with the offline CLI config (terraform/cli_config.py), no
+  color, no prompts, a bounded time, output kept for the assertion message;
+- `checkov_bin()`: checkov from its own pinned venv (.venvs/checkov-<version>, built once
+  from tests/requirements-checkov.txt): it pins packages the project's venv must not share;
+- `MotoServer`: moto in server mode on a free loopback port, in its own process (so a
+  hung AWS call in Terraform cannot take the test process down), with IAM's managed
+  policies loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TERRAFORM = ROOT / "terraform"
+CHECKOV_VERSION = "3.3.30"
+CHECKOV_REQUIREMENTS = ROOT / "tests" / "requirements-checkov.txt"
+VENVS = Path(os.environ.get("FORECOURT_TOOL_VENVS", ROOT / ".venvs"))
+
+
+def cli_config() -> str:
+    out = subprocess.run(
+        [sys.executable, str(TERRAFORM / "cli_config.py")], capture_output=True, text=True
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"terraform/cli_config.py failed: {out.stderr or out.stdout}")
+    return out.stdout.strip()
+
+
+def tf_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+    env.update(
+        TF_CLI_CONFIG_FILE=cli_config(),
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        CHECKPOINT_DISABLE="1",
+    )
+    env.update(extra or {})
+    return env
+
+
+def tf(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 300) -> str:
+    """Run terraform; raise AssertionError with its output when it fails or hangs."""
+    cmd = (
+        ["terraform", *args, "-no-color"]
+        if args[0] not in ("fmt", "version")
+        else [
+            "terraform",
+            *args,
+        ]
+    )
+    try:
+        out = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=env or tf_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(
+            f"`{' '.join(cmd)}` in {cwd} ran past {timeout:.0f} s (an AWS API moto lacks "
+            f"makes the provider retry):\n{(exc.stdout or b'')[-3000:]!r}"
+        ) from exc
+    if out.returncode != 0:
+        raise AssertionError(
+            f"`{' '.join(cmd)}` in {cwd} failed ({out.returncode}):\n"
+            f"{out.stdout[-4000:]}\n{out.stderr[-4000:]}"
+        )
+    return out.stdout
+
+
+def init(cwd: Path, env: dict | None = None, backend: bool = False) -> None:
+    args = ["init", "-input=false"]
+    if not backend:
+        args.append("-backend=false")
+    tf(args, cwd, env, timeout=180)
+
+
+def checkov_bin() -> Path:
+    """checkov from its own venv, built once (about a minute) from the pinned requirements."""
+    venv = VENVS / f"checkov-{CHECKOV_VERSION}"
+    exe = venv / "bin" / "checkov"
+    stamp = venv / "requirements.txt"
+    wanted = CHECKOV_REQUIREMENTS.read_text()
+    if exe.exists() and stamp.is_file() and stamp.read_text() == wanted:
+        return exe
+    shutil.rmtree(venv, ignore_errors=True)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    (venv.parent / ".gitignore").write_text("*\n")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    print(f"building {venv} (checkov {CHECKOV_VERSION}, pinned)...", flush=True)
+    pip = subprocess.run(
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            "--quiet",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "-r",
+            str(CHECKOV_REQUIREMENTS),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if pip.returncode != 0:
+        raise AssertionError(
+            f"could not install checkov into {venv} (needs PyPI):\n{pip.stderr[-3000:]}"
+        )
+    stamp.write_text(wanted)
+    return exe
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class MotoServer:
+    """`moto_server` on 127.0.0.1:<free port>, its own process; `aws_env()` points at it."""
+
+    port: int
+    proc: subprocess.Popen
+    log: Path
+
+    @classmethod
+    def start(cls, log: Path) -> MotoServer:
+        port = free_port()
+        env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+        exe = Path(sys.executable).with_name("moto_server")
+        fh = log.open("w")
+        proc = subprocess.Popen(
+            [str(exe), "-H", "127.0.0.1", "-p", str(port)],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server = cls(port, proc, log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{server.url}/moto-api/", timeout=2)
+                return server
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.3)
+        server.stop()
+        raise AssertionError(f"moto server did not start:\n{log.read_text()[-2000:]}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        req = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(req, timeout=10)
+
+    def aws_env(self, region: str = "eu-west-1") -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+        }
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def resources_in_state(cwd: Path, env: dict) -> list[str]:
+    """Addresses of the resources in a root's (local) state."""
+    out = tf(["show", "-json"], cwd, env, timeout=120)
+    values = json.loads(out).get("values") or {}
+    found: list[str] = []
+
+    def walk(module: dict) -> None:
+        found.extend(r["address"] for r in module.get("resources", []))
+        for child in module.get("child_modules", []):
+            walk(child)
+
+    walk(values.get("root_module", {}))
+    return found
