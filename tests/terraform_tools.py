@@ -168,10 +168,6 @@ class MotoServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def reset(self) -> None:
-        req = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(req, timeout=10)
-
     def aws_env(self, region: str = "eu-west-1") -> dict[str, str]:
         return {
             "AWS_ENDPOINT_URL": self.url,

@@ -333,7 +333,7 @@ def evaluate_challenger(plan: dict, calibration: dict, registered: dict) -> dict
 def promote_or_keep(plan: dict, decision: dict) -> dict:
     """Apply the decision: move the champion alias only for a win (or a forced promotion,
     which overrides the comparison but never the guardrails), never in a dry run."""
-    from rl_core.registry import promote
+    from rl_core.registry import champion_version, promote
 
     p, agent = plan["params"], decision["agent"]
     version = decision["challenger_version"]
@@ -366,8 +366,6 @@ def promote_or_keep(plan: dict, decision: dict) -> dict:
             action, reason = "forced", f"forced: {p['force_reason']}"
     else:
         action = decision["outcome"]  # kept or rejected
-    from rl_core.registry import champion_version
-
     record = {
         "agent": agent,
         "challenger_version": version,
