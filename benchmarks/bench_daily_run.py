@@ -90,6 +90,7 @@ def run_airflow(root: Path, conf: dict, stations: int) -> dict:
 
 def run_direct(root: Path, conf: dict, stations: int) -> dict:
     from rl_core.pipeline import steps
+    from rl_core.pipeline.contract import run_step, trial_jobs
     from rl_core.pipeline.demo import seed
     from rl_core.pipeline.report import write_run_report
 
@@ -106,25 +107,24 @@ def run_direct(root: Path, conf: dict, stations: int) -> dict:
     log(f"[{NAME}] direct (no Airflow): {conf}")
     t0 = time.perf_counter()
     plan = timed("plan_run", steps.plan_run, {**conf}, DAY, "direct")
-    files = timed("wait_for_delivery", steps.delivery_files, plan)
-    timed("validate", steps.validate_delivery, plan, files)
-    cal = timed("calibrate", steps.calibrate_market, plan)
+    timed("wait_for_delivery", steps.delivery_files, plan)
+    timed("validate", run_step, "validate", plan.uri)
+    timed("calibrate", run_step, "calibrate", plan.uri)
     for agent in ("demand", "profit"):
-        trials = timed(f"{agent}.plan_trials", steps.plan_trials, plan, agent)
-        done = [timed(f"{agent}.train_trial", steps.run_trial, plan, cal, t) for t in trials]
-        best = timed(f"{agent}.pick_best", steps.pick_best, plan, agent, done)
-        reg = timed(f"{agent}.register_challenger", steps.register_best, plan, cal, best)
-        dec = timed(f"{agent}.evaluate_vs_champion", steps.evaluate_challenger, plan, cal, reg)
-        timed(f"{agent}.promote_or_keep", steps.promote_or_keep, plan, dec)
+        jobs = timed(f"{agent}.plan_trials", trial_jobs, plan.uri, agent)
+        for job in jobs:
+            timed(f"{agent}.train_trial", lambda j: run_step(**j), job)
+        for name in ("pick_best", "register_challenger", "evaluate_vs_champion", "promote_or_keep"):
+            timed(f"{agent}.{name}", run_step, name, plan.uri, agent)
         log(f"[{NAME}] direct: {agent} done at {time.perf_counter() - t0:.0f} s")
-    timed("write_recommendations", steps.write_tomorrows_prices, plan)
-    timed("run_report", write_run_report, plan["folder"])
+    timed("write_recommendations", run_step, "write_recommendations", plan.uri)
+    timed("run_report", write_run_report, plan.uri)
     from rl_core.pipeline.report import collect
 
     return {
         "wall_s": round(time.perf_counter() - t0, 1),
         "per_task_s": {k: round(v, 2) for k, v in sorted(timings.items(), key=lambda kv: -kv[1])},
-        "best": _best(collect(plan["folder"])),
+        "best": _best(collect(plan.folder)),
     }
 
 

@@ -10,7 +10,11 @@ win, write tomorrow's prices from the champions, and publish a run report.
 
 Trigger it with the form to change agents, trials, concurrency, training budget, or to
 make a dry run or a forced promotion (with a reason, recorded on the model).
-Wiring only: each task is one call into `rl_core.pipeline`, imported inside the task.
+
+Wiring only: every step is `forecourt pipeline step NAME --plan URI [--agent A] [--trial N]`
+(rl_core.pipeline.contract). `FORECOURT_RUNNER` picks where the torch steps run: `local`
+(in the Airflow worker, the default) or `batch` (AWS Batch jobs in the training image,
+submitted by the Amazon provider's BatchOperator; MWAA workers stay torch-free).
 """
 
 from __future__ import annotations
@@ -33,6 +37,16 @@ for _key, _value in list(os.environ.items()):
         os.environ.setdefault("FORECOURT_" + _key.removeprefix("AIRFLOW__FORECOURT__"), _value)
 
 AGENTS = ("demand", "profit")
+RUNNER = os.environ.get("FORECOURT_RUNNER", "local").strip().lower()
+# the steps that need torch (rl_core.pipeline.contract.TORCH_STEPS; a test keeps them equal):
+# under the batch runner each is an AWS Batch job in the training image
+TORCH_STEPS = (
+    "train_trial",
+    "register_challenger",
+    "evaluate_vs_champion",
+    "promote_or_keep",
+    "write_recommendations",
+)
 MAX_CONCURRENT_TRIALS = 4  # seed 003: at most 4 tuning jobs at once
 RETRY_DELAY = timedelta(seconds=int(os.environ.get("FORECOURT_RETRY_DELAY_S", "120")))
 SENSOR_MODE = os.environ.get("FORECOURT_SENSOR_MODE", "reschedule")
@@ -44,7 +58,12 @@ def notify_failure(context) -> None:
     from rl_core.pipeline.notify import task_failed
 
     ti = context["ti"]
+    try:  # the run's folder, so the run report can name the failed step
+        plan = ti.xcom_pull(task_ids="plan_run")
+    except Exception:  # noqa: BLE001 - the failure is recorded either way
+        plan = None
     task_failed(
+        plan=plan if isinstance(plan, str) else None,
         dag_id=ti.dag_id,
         run_id=ti.run_id,
         task_id=ti.task_id,
@@ -140,110 +159,112 @@ def notify_failure(context) -> None:
 )
 def forecourt_daily_retrain():
     @task(retries=0)
-    def plan_run(params=None, dag_run=None, data_interval_start=None, logical_date=None) -> dict:
+    def plan_run(params=None, dag_run=None, data_interval_start=None, logical_date=None) -> str:
+        """Check the form and the platform's settings; returns the plan's URI."""
         from rl_core.pipeline.params import ParamsError, resolve_day
+        from rl_core.pipeline.settings import SettingsError, preflight
         from rl_core.pipeline.steps import plan_run
 
         try:
+            preflight()  # a missing Terraform output or an unreachable registry: stop here
             day = resolve_day(
                 params.get("day"), data_interval_start, logical_date, dag_run.run_after
             )
-            return plan_run(dict(params), day, dag_run.run_id)
-        except ParamsError as exc:  # a wrong form value: retrying cannot help
+            return plan_run(dict(params), day, dag_run.run_id).uri
+        except (ParamsError, SettingsError) as exc:  # retrying cannot help
             raise AirflowFailException(str(exc)) from exc
 
     @task.sensor(poke_interval=60, timeout=DELIVERY_TIMEOUT, mode=SENSOR_MODE, retries=0)
-    def wait_for_delivery(plan: dict):
+    def wait_for_delivery(plan: str):
         from airflow.sdk import PokeReturnValue
 
+        from rl_core.pipeline.plan import Plan
         from rl_core.pipeline.steps import delivery_files
 
-        files = delivery_files(plan)
+        files = delivery_files(Plan.load(plan))
         return PokeReturnValue(is_done=bool(files), xcom_value=files)
 
-    @task(retries=0)  # bad data stays bad: no retry, the summary is in this task's log
-    def validate(plan: dict, files: list[str]) -> dict:
-        from rl_core.pipeline.steps import validate_delivery
+    @task
+    def step(job: dict):
+        """One step in this worker: what `forecourt pipeline step` runs, in-process."""
+        from rl_core.pipeline.contract import StepError, run_step
+        from rl_core.pipeline.steps import MissingInputError
         from rl_core.validation import ValidationFailedError
 
         try:
-            return validate_delivery(plan, files)
-        except ValidationFailedError as exc:
-            raise AirflowFailException(f"validation failed: {exc}") from exc
+            return run_step(**job)
+        except (ValidationFailedError, StepError, MissingInputError) as exc:
+            raise AirflowFailException(f"{job['step']} failed: {exc}") from exc
 
     @task
-    def calibrate(plan: dict, validated: dict) -> dict:
-        from rl_core.pipeline.steps import calibrate_market
+    def plan_trials(plan: str, agent: str) -> list[dict]:
+        """The agent's trials, one step job each ([] when the run leaves the agent out)."""
+        from rl_core.pipeline.contract import trial_jobs
 
-        return calibrate_market(plan)
-
-    @task
-    def plan_trials(plan: dict, agent: str) -> list[dict]:
-        from rl_core.pipeline.steps import plan_trials
-
-        return plan_trials(plan, agent)
-
-    @task(
-        max_active_tis_per_dagrun=MAX_CONCURRENT_TRIALS,
-        execution_timeout=timedelta(hours=2),
-    )
-    def train_trial(plan: dict, calibration: dict, trial: dict) -> dict:
-        from rl_core.pipeline.steps import run_trial
-
-        return run_trial(plan, calibration, trial)
-
-    @task
-    def pick_best(plan: dict, agent: str, trials: list[dict]) -> dict:
-        from rl_core.pipeline.steps import pick_best
-
-        # index, not iterate: iterating a lazy XCom sequence probes one past its end
-        return pick_best(plan, agent, [trials[i] for i in range(len(trials))])
-
-    @task
-    def register_challenger(plan: dict, calibration: dict, best: dict) -> dict:
-        from rl_core.pipeline.steps import register_best
-
-        return register_best(plan, calibration, best)
-
-    @task
-    def evaluate_vs_champion(plan: dict, calibration: dict, registered: dict) -> dict:
-        from rl_core.pipeline.steps import evaluate_challenger
-
-        return evaluate_challenger(plan, calibration, registered)
-
-    @task(retries=0)  # compare-and-set: a changed champion must be re-evaluated, not retried
-    def promote_or_keep(plan: dict, decision: dict) -> dict:
-        from rl_core.pipeline.steps import promote_or_keep
-
-        return promote_or_keep(plan, decision)
-
-    @task(trigger_rule="none_failed_min_one_success")
-    def write_recommendations(plan: dict) -> dict:
-        from rl_core.pipeline.steps import write_tomorrows_prices
-
-        return write_tomorrows_prices(plan)
+        return trial_jobs(plan, agent)
 
     @task(trigger_rule="all_done", retries=0)
-    def run_report(plan: dict) -> dict:
+    def run_report(plan: str) -> dict:
         from rl_core.pipeline.report import write_run_report
 
-        return write_run_report(plan["folder"])
+        return write_run_report(plan)
+
+    def job(name: str, agent: str | None = None) -> dict:
+        """A step's job parameters (rl_core.pipeline.contract.job); "-": not given."""
+        return {"step": name, "plan": plan, "agent": agent or "-", "trial": "-"}
+
+    def batch_args(task_id: str) -> dict:
+        """The batch runner: the step as an AWS Batch job of the training image, whose job
+        definition (Terraform's) runs `forecourt pipeline step` with the job's parameters."""
+        return {
+            "task_id": task_id,
+            "job_name": f"forecourt-{task_id}",
+            "job_queue": os.environ.get("FORECOURT_BATCH_JOB_QUEUE", ""),
+            "job_definition": os.environ.get("FORECOURT_BATCH_JOB_DEFINITION", ""),
+            "deferrable": os.environ.get("FORECOURT_BATCH_DEFERRABLE", "true").lower() == "true",
+            "awslogs_enabled": True,  # the job's output in this task's log
+        }
+
+    def run(name: str, agent: str | None = None, **task_args):
+        """One step, where the runner says: torch steps go to Batch under `batch`."""
+        if RUNNER == "batch" and name in TORCH_STEPS:
+            from airflow.providers.amazon.aws.operators.batch import BatchOperator
+
+            return BatchOperator(**batch_args(name), parameters=job(name, agent), **task_args)
+        return step.override(task_id=name, **task_args)(job(name, agent))
 
     plan = plan_run()
     files = wait_for_delivery(plan)
-    calibration = calibrate(plan, validate(plan, files))
+    # bad data stays bad: no retry, the summary is in this task's log
+    validated = run("validate", retries=0)
+    files >> validated
+    calibration = run("calibrate")
+    validated >> calibration
     applied = []
+    trial_args = {
+        "max_active_tis_per_dagrun": MAX_CONCURRENT_TRIALS,
+        "execution_timeout": timedelta(hours=2),
+    }
     for agent in AGENTS:
         with TaskGroup(group_id=agent, tooltip=f"hyperparameter search and decision: {agent}"):
             planned = plan_trials(plan, agent)
             calibration >> planned  # no trial is planned for data that did not validate
-            trials = train_trial.partial(plan=plan, calibration=calibration).expand(trial=planned)
-            best = pick_best(plan, agent, trials)
-            decision = evaluate_vs_champion(
-                plan, calibration, register_challenger(plan, calibration, best)
-            )
-            applied.append(promote_or_keep(plan, decision))
-    prices = write_recommendations(plan)
+            if RUNNER == "batch":
+                from airflow.providers.amazon.aws.operators.batch import BatchOperator
+
+                trials = BatchOperator.partial(**batch_args("train_trial"), **trial_args).expand(
+                    parameters=planned
+                )
+            else:
+                trials = step.override(task_id="train_trial", **trial_args).expand(job=planned)
+            best = run("pick_best", agent)
+            registered = run("register_challenger", agent)
+            decided = run("evaluate_vs_champion", agent)
+            # compare-and-set: a changed champion must be re-evaluated, not retried
+            promoted = run("promote_or_keep", agent, retries=0)
+            trials >> best >> registered >> decided >> promoted
+            applied.append(promoted)
+    prices = run("write_recommendations", trigger_rule="none_failed_min_one_success")
     applied >> prices
     # a teardown: runs whatever happened upstream, and does not decide the run's state
     prices >> run_report(plan).as_teardown()

@@ -720,9 +720,11 @@ def probe_runtime() -> dict:
     from rl_core.data.store import write_day
     from rl_core.market.model import Market
     from rl_core.market.synthetic import generate_history
-    from rl_core.pipeline import steps
+    from rl_core.pipeline import runfolder, steps
+    from rl_core.pipeline.contract import run_step, trial_jobs
     from rl_core.pipeline.notify import task_failed
     from rl_core.pipeline.report import write_run_report
+    from rl_core.pipeline.runfolder import save
 
     store = os.path.join(os.environ["FORECOURT_HOME"], "store")
     day = date(2026, 3, 1)
@@ -737,34 +739,38 @@ def probe_runtime() -> dict:
     params = {"agents": ["demand", "profit"], "trials": 2, "calibration_days": 30, "seed": 0}
     plan = steps.plan_run(params, day, "scheduled__mwaa_parity", store=store)
     done.append("plan_run")
-    files = steps.delivery_files(plan)
-    assert files, "the sensor found no delivery"
+    assert steps.delivery_files(plan), "the sensor found no delivery"
     done.append("wait_for_delivery")
-    validated = steps.validate_delivery(plan, files)
+    validated = run_step("validate", plan.uri)
     assert validated["valid"], validated
     done.append("validate")
-    calibration = steps.calibrate_market(plan)
+    calibration = run_step("calibrate", plan.uri)
     assert calibration["stations"] == 6, calibration
     done.append("calibrate")
     for agent in ("demand", "profit"):
-        trials = steps.plan_trials(plan, agent)
-        assert len(trials) == 2
+        jobs = trial_jobs(plan.uri, agent)
+        assert len(jobs) == 2
         done.append(f"{agent}.plan_trials")
-        finished = [  # what train_trial (training image) would have returned
-            {**t, "total_reward": 100.0 + i, "fraction_of_optimum": 0.9, "train_s": 1.0}
-            for i, t in enumerate(trials)
-        ]
-        assert steps.pick_best(plan, agent, finished)["trial"] == trials[-1]["trial"]
+        for i, trial in enumerate(runfolder.load(plan.agent_folder(agent), "trials.json")):
+            # what train_trial (an AWS Batch job of the training image) leaves behind
+            record = {**trial, "total_reward": 100.0 + i, "fraction_of_optimum": 0.9}
+            save(
+                steps.trial_folder(plan, agent, trial["trial"]),
+                "trial.json",
+                record | {"train_s": 1.0},
+            )
+        assert run_step("pick_best", plan.uri, agent=agent)["trial"] == 1
         done.append(f"{agent}.pick_best")
-    write_run_report(plan["folder"])
+    write_run_report(plan.uri)
     done.append("run_report")
     task_failed(
         dag_id="forecourt_daily_retrain",
-        run_id=plan["run_id"],
+        run_id=plan.run_id,
         task_id="validate",
         map_index=-1,
         try_number=1,
         error="RuntimeError('probe')",
+        plan=plan.uri,
     )
     done.append("on_failure_callback")
 

@@ -160,34 +160,36 @@ def _plan(home, **params):
     return plan
 
 
-def _registered(trained, plan):
+def _registered(trained, plan) -> None:
+    """The challenger registered, as register_challenger leaves it in the run folder."""
     from rl_core.market.model import Market
     from rl_core.registry import register_challenger
 
     result, _, bundle = trained
     info = register_challenger(result, bundle, data_window={"test": 1}, market=Market())
-    return {"agent": "profit", "version": info.version}
+    steps.save(plan.agent_folder("profit"), "registered.json", {"version": info.version})
 
 
-def _calibration(home):
+def _calibrated(plan) -> None:
+    """Today's market (the built-in one), as calibrate leaves it in the run folder."""
     from rl_core.market.model import Market
 
-    path = home / "market.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"market": Market().to_dict()}))
-    return {"market_file": str(path)}
+    market_file = steps.save(plan.folder, "market.json", {"market": Market().to_dict()})
+    steps.save(plan.folder, "calibration.json", {"market_file": market_file})
 
 
 def test_dry_run_promotes_nothing(home, trained):
     from rl_core.registry import champion_version
 
     plan = _plan(home, dry_run=True)
-    decision = steps.evaluate_challenger(plan, _calibration(home), _registered(trained, plan))
+    _calibrated(plan)
+    _registered(trained, plan)
+    decision = steps.evaluate_vs_champion(plan, "profit")
     assert decision["outcome"] == "promoted"  # it would win...
-    applied = steps.promote_or_keep(plan, decision)
+    applied = steps.promote_or_keep(plan, "profit")
     assert applied["action"] == "dry-run" and "would have been promoted" in applied["reason"]
     assert champion_version("profit") is None  # ...but nothing moved
-    assert steps.write_tomorrows_prices(plan)["written"] is False
+    assert steps.write_recommendations(plan)["written"] is False
 
 
 def test_forced_promotion_is_recorded_and_refused_past_a_guardrail(home, trained):
@@ -195,13 +197,17 @@ def test_forced_promotion_is_recorded_and_refused_past_a_guardrail(home, trained
     from rl_core.registry.tracking import client, model_name
 
     plan = _plan(home, force_promotion=True, force_reason="ops ticket 42")
-    decision = steps.evaluate_challenger(plan, _calibration(home), _registered(trained, plan))
+    _calibrated(plan)
+    _registered(trained, plan)
+    decision = steps.evaluate_vs_champion(plan, "profit")
     decision["outcome"], decision["reason"] = "rejected", "pretend it lost"
     broken = {**decision, "guardrails": [{"name": "max_daily_move", "passed": False}]}
-    refused = steps.promote_or_keep(plan, broken)
+    steps.save(plan.agent_folder("profit"), "decision.json", broken)
+    refused = steps.promote_or_keep(plan, "profit")
     assert refused["action"] == "rejected" and "guardrails failed" in refused["reason"]
     assert champion_version("profit") is None
-    forced = steps.promote_or_keep(plan, decision)
+    steps.save(plan.agent_folder("profit"), "decision.json", decision)
+    forced = steps.promote_or_keep(plan, "profit")
     assert (
         forced["action"] == "forced"
         and champion_version("profit") == decision["challenger_version"]
@@ -218,17 +224,17 @@ def test_forced_promotion_is_recorded_and_refused_past_a_guardrail(home, trained
 
 def test_report_of_a_run_stopped_by_validation(home):
     plan = _plan(home)
-    steps.save(plan["folder"], "validation.json", {"valid": False, "headline": "x failed: y"})
-    run = collect(plan["folder"])
+    steps.save(plan.folder, "validation.json", {"valid": False, "headline": "x failed: y"})
+    run = collect(plan.folder)
     assert run["status"].startswith("stopped: the delivery failed validation")
-    out = write_run_report(plan["folder"])
+    out = write_run_report(plan.folder)
     text = Path(out["report"]).read_text()
     assert "x failed: y" in text and "not written" in text and out["plot"] is None
 
 
 def test_report_of_a_run_without_delivery(home):
     plan = _plan(home)
-    assert collect(plan["folder"])["status"].startswith("stopped before validation")
+    assert collect(plan.folder)["status"].startswith("stopped before validation")
 
 
 # ---- telemetry and notifications --------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`forecourt demo` (the daily DAG on embedded defaults) and `forecourt ui` (Airflow UI)."""
+"""`forecourt demo` (the daily DAG on embedded defaults), `forecourt ui` (Airflow UI) and
+`forecourt pipeline step` (one step of a daily run: what every DAG task runs)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,24 @@ def add_pipeline_parsers(sub) -> None:
     ui.add_argument("--port", type=int, default=8080)
     ui.set_defaults(run=_ui)
 
+    pipeline = sub.add_parser("pipeline", help="the daily run's steps").add_subparsers(
+        title="pipeline commands"
+    )
+    from rl_core.pipeline.contract import NOT_GIVEN, STEPS
+
+    step = pipeline.add_parser(
+        "step",
+        help="run one step of a daily run (what each DAG task and AWS Batch job runs)",
+        description="Read the plan and the earlier steps' records from the run folder, run "
+        "the step, write its result to <run folder>/steps/ and print it as the last line "
+        "(JSON). A failure is recorded beside it as <step>.failed.json.",
+    )
+    step.add_argument("name", choices=list(STEPS), metavar="NAME", help=", ".join(STEPS))
+    step.add_argument("--plan", required=True, help="the run's plan.json (or its folder) URI")
+    step.add_argument("--agent", default=NOT_GIVEN, help=f"demand or profit ({NOT_GIVEN}: none)")
+    step.add_argument("--trial", default=NOT_GIVEN, help=f"trial number ({NOT_GIVEN}: none)")
+    step.set_defaults(run=_step)
+
 
 def _demo(args: argparse.Namespace) -> dict:
     from rl_core.pipeline.demo import run_demo
@@ -45,3 +64,16 @@ def _ui(args: argparse.Namespace) -> None:
     from rl_core.pipeline.ui import run_ui
 
     run_ui(port=args.port)
+
+
+def _step(args: argparse.Namespace) -> None:
+    import json
+    import logging
+
+    from rl_core.pipeline.contract import run_step
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    result = run_step(args.name, args.plan, agent=args.agent, trial=args.trial)
+    print(json.dumps(result, default=str), flush=True)  # the last line: the step's result

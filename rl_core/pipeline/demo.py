@@ -20,7 +20,7 @@ from pathlib import Path
 from rl_core import paths
 from rl_core.errors import ForecourtError
 from rl_core.pipeline.airflow_env import DAG_ID, airflow_bin, airflow_env, airflow_home
-from rl_core.pipeline.steps import run_folder
+from rl_core.pipeline.runfolder import join
 
 # the demo's own state, wiped at each start (the Airflow config and UI password stay)
 STATE = ("store", "mlflow", "runs", "reports", "models", "telemetry", "notifications")
@@ -96,7 +96,7 @@ def run_day(
 def find_report(day: date) -> dict | None:
     """The newest run report for `day`."""
     reports = sorted(
-        (paths.home() / "runs" / str(day)).glob("*/report.json"), key=lambda p: p.stat().st_mtime
+        (Path(paths.runs_uri()) / str(day)).glob("*/report.json"), key=lambda p: p.stat().st_mtime
     )
     return json.loads(reports[-1].read_text()) if reports else None
 
@@ -170,7 +170,7 @@ def run_demo(
 
 def _report_path(outcome: dict) -> str:
     plan = outcome["report"]["plan"]
-    return str(run_folder(plan["day"], plan["run_id"]) / "report.md")
+    return join(plan["folder"], "report.md")
 
 
 def summarise(report: dict) -> list[str]:
@@ -209,5 +209,5 @@ def summarise(report: dict) -> list[str]:
         lines.append(f"tomorrow: {r.get('reason', 'no prices written')}")
     plan = report.get("plan", {})
     if plan:
-        lines.append(f"report: {run_folder(plan['day'], plan['run_id']) / 'report.md'}")
+        lines.append(f"report: {join(plan['folder'], 'report.md')}")
     return lines

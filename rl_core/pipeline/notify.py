@@ -31,6 +31,7 @@ def task_failed(
     try_number: int | None = None,
     error: str = "",
     log_url: str | None = None,
+    plan: str | None = None,
 ) -> dict:
     """Record and send one task failure. Returns the message."""
     task = task_id if map_index is None or map_index < 0 else f"{task_id}[{map_index}]"
@@ -48,6 +49,15 @@ def task_failed(
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as fh:
         fh.write(json.dumps(message) + "\n")
+    if plan:  # beside the run's records, so the run report names the failed step
+        try:
+            from rl_core.pipeline import runfolder
+            from rl_core.pipeline.plan import Plan
+
+            folder = runfolder.join(Plan.load(plan).folder, "failures")
+            runfolder.save(folder, f"{task}.failed.json", {"step": task, **message})
+        except Exception as exc:  # noqa: BLE001 - the failure is recorded in the log anyway
+            log.error("could not record the failure in the run folder of %s: %s", plan, exc)
     emit("TaskFailures", 1, Task=task_id)
     topic = os.environ.get("FORECOURT_SNS_TOPIC_ARN")
     if topic:

@@ -7,30 +7,46 @@ DAG's last task returns.
 
 from __future__ import annotations
 
+import logging
+import tempfile
 import time
 from pathlib import Path
 
-from rl_core.pipeline.steps import load, save
+from rl_core.pipeline import runfolder
+from rl_core.pipeline.runfolder import load, save
+from rl_core.telemetry import emit
+
+log = logging.getLogger(__name__)
 
 AGENTS = ("demand", "profit")
 
 
+def _folder(where: str | Path) -> str:
+    """The run folder, given it or its plan.json."""
+    where = str(where)
+    return where.rsplit("/", 1)[0] if where.endswith("/plan.json") else where
+
+
 def collect(folder: str | Path) -> dict:
     """Everything the run's steps recorded, as one dict (absent steps are None)."""
-    folder = Path(folder)
+    from rl_core.pipeline.contract import failed_steps
+
+    folder = _folder(folder)
     plan = load(folder, "plan.json") or {}
     run = {
         "plan": plan,
         "validation": load(folder, "validation.json"),
         "calibration": load(folder, "calibration.json"),
         "recommendations": load(folder, "recommendations.json"),
+        "failed": failed_steps(folder),
         "agents": {},
     }
     for agent in AGENTS:
-        sub = folder / agent
-        if not sub.is_dir():
+        sub = runfolder.join(folder, agent)
+        found = runfolder.names(sub, "trial-*/trial.json")
+        if not found and not runfolder.exists(sub, "trials.json"):
             continue
-        trials = [load(p.parent, p.name) for p in sorted(sub.glob("trial-*/trial.json"))]
+        trials = [load(sub, name) for name in found]
         run["agents"][agent] = {
             "trials": trials,
             "search": load(sub, "search.json"),
@@ -46,6 +62,12 @@ def collect(folder: str | Path) -> dict:
 
 def status(run: dict) -> str:
     v = run["validation"]
+    if v is not None and not v.get("valid"):
+        return "stopped: the delivery failed validation and was quarantined"
+    failed = run.get("failed") or []
+    if failed:
+        steps = ", ".join(dict.fromkeys(f["step"] for f in failed))
+        return f"failed at {steps}: {failed[0]['error'][:300]}"
     if v is None:
         return "stopped before validation (no delivery?)"
     if not v.get("valid"):
@@ -61,14 +83,20 @@ def status(run: dict) -> str:
     return "complete"
 
 
-def write_run_report(folder: str | Path) -> dict:
-    folder = Path(folder)
+def write_run_report(where: str | Path) -> dict:
+    """report.md, report.json and report.png in the run folder (given it or its plan)."""
+    folder = _folder(where)
     run = collect(folder)
-    png = _plot(run, folder / "report.png")
-    md = folder / "report.md"
-    md.write_text(_markdown(run, png))
+    emit("RunFailedTasks", len(run["failed"]))
+    with tempfile.TemporaryDirectory(prefix="forecourt-report-") as tmp:
+        png = _plot(run, Path(tmp) / "report.png")
+        png_uri = runfolder.put_file(png, folder, "report.png") if png else None
+        md = Path(tmp) / "report.md"
+        md.write_text(_markdown(run, png))
+        md_uri = runfolder.put_file(md, folder, "report.md")
     save(folder, "report.json", run)
-    return {"status": run["status"], "report": str(md), "plot": str(png) if png else None}
+    log.info("run report (%s): %s", run["status"], md_uri)
+    return {"status": run["status"], "report": md_uri, "plot": png_uri}
 
 
 def _markdown(run: dict, png: Path | None) -> str:
@@ -87,6 +115,11 @@ def _markdown(run: dict, png: Path | None) -> str:
     ]
     if "elapsed_s" in run:
         out.append(f"- **Elapsed:** {run['elapsed_s']:.0f} s")
+    if run.get("failed"):
+        out += ["", "## Failed steps", ""]
+        for f in run["failed"]:
+            where = f" (Batch job {f['batch_job_id']})" if f.get("batch_job_id") else ""
+            out.append(f"- **{f['step']}**{where}: {f['error'][:500]}")
     v = run["validation"]
     out += ["", "## Validation", ""]
     out.append(f"{v['headline']}  \nsummary: {v.get('summary_uri')}" if v else "not run")
@@ -149,7 +182,11 @@ def _plot(run: dict, path: Path) -> Path | None:
     agents = {k: a for k, a in run["agents"].items() if a["trials"]}
     if not agents:
         return None
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:  # an MWAA worker has no matplotlib: the report goes without its plot
+        log.info("matplotlib is not installed here: the report has no plot")
+        return None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -22,8 +22,11 @@ REPORT_PNG = "report.png"
 
 
 def runs_dir() -> Path:
-    """<FORECOURT_HOME>/runs: one folder per day, one sub-folder per run."""
-    return paths.home() / "runs"
+    """$FORECOURT_RUNS (default <FORECOURT_HOME>/runs): one folder per day, one per run.
+
+    A local folder only: on AWS the runs are on S3 and this page lists none (docs/airflow.md).
+    """
+    return Path(paths.runs_uri())
 
 
 def recent_runs(limit: int = 10, root: str | Path | None = None) -> list[dict]:

@@ -1,69 +1,56 @@
-"""The daily job's steps, one per Airflow task. Each takes and returns small JSON values
-and records what it did as JSON in the run's folder (the report reads those files)."""
+"""The daily job's steps, one per Airflow task and one `forecourt pipeline step NAME`.
+
+Every step takes the run's `Plan` (and the agent, and the trial, where it has one), reads
+what the steps before it recorded in the run's folder, records its own result there as
+JSON, and returns that result. Nothing else passes between steps, so each can run where
+its dependencies are: torch-free steps in the Airflow worker, torch steps in an AWS Batch
+job of the training image (rl_core.pipeline.contract says which is which).
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import re
 import time
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
 
-from rl_core import paths
+from rl_core.errors import ForecourtError
+from rl_core.pipeline import runfolder
 from rl_core.pipeline.params import RunParams
+from rl_core.pipeline.plan import Plan, run_folder
+from rl_core.pipeline.runfolder import load, save
 from rl_core.telemetry import emit
 
 log = logging.getLogger(__name__)
 
-
-# ---- the run's folder ------------------------------------------------------------------------
-
-
-def run_folder(day: date | str, run_id: str) -> Path:
-    """<FORECOURT_HOME>/runs/<day>/<run id, made file-safe>."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", run_id).strip("_") or "run"
-    return paths.home() / "runs" / str(day) / safe
+__all__ = ["Plan", "load", "run_folder", "save"]
 
 
-def save(folder: str | os.PathLike, name: str, obj: Any) -> Path:
-    """Write `obj` as JSON to folder/name atomically (a reader never sees half a file)."""
-    path = Path(folder) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    os.replace(tmp, path)
-    return path
+class MissingInputError(ForecourtError):
+    """A step's input is not in the run folder: the step before it did not finish."""
 
 
-def load(folder: str | os.PathLike, name: str) -> Any:
-    path = Path(folder) / name
-    return json.loads(path.read_text()) if path.is_file() else None
+def _need(folder: str, name: str, producer: str) -> dict:
+    record = load(folder, name)
+    if record is None:
+        raise MissingInputError(
+            f"{runfolder.join(folder, name)} is missing: run {producer!r} first (did it fail?)"
+        )
+    return record
 
 
 # ---- 1. plan ---------------------------------------------------------------------------------
 
 
-def plan_run(params: dict, day: date, run_id: str, store: str | None = None) -> dict:
-    """Check the parameters, fix the day and the run's folder. Returns the run's plan."""
+def plan_run(
+    params: dict, day: date, run_id: str, store: str | None = None, runs: str | None = None
+) -> Plan:
+    """Check the parameters, fix the day and the run's folder, save plan.json."""
     p = RunParams.from_mapping(params)
-    store = store or paths.store_uri()
-    folder = run_folder(day, run_id)
-    plan = {
-        "run_id": run_id,
-        "day": day.isoformat(),
-        "tomorrow": (day + timedelta(days=1)).isoformat(),
-        "store": store,
-        "folder": str(folder),
-        "params": p.to_dict(),
-        "planned_at": time.time(),
-    }
-    save(folder, "plan.json", plan)
+    plan = Plan.new(p, day, run_id, store=store, runs=runs)
+    plan.save()
     log.info(
         "run %s: day %s, agents %s, %d trials each (at most %d at once), %s env steps per "
-        "trial%s%s",
+        "trial%s%s; run folder %s",
         run_id,
         day,
         ", ".join(p.agents),
@@ -72,6 +59,7 @@ def plan_run(params: dict, day: date, run_id: str, store: str | None = None) -> 
         f"{p.env_steps:,}",
         ", DRY RUN" if p.dry_run else "",
         f", FORCE PROMOTION ({p.force_reason})" if p.force_promotion else "",
+        plan.folder,
     )
     return plan
 
@@ -79,14 +67,14 @@ def plan_run(params: dict, day: date, run_id: str, store: str | None = None) -> 
 # ---- 2. the day's delivery -------------------------------------------------------------------
 
 
-def delivery_files(plan: dict) -> list[str]:
+def delivery_files(plan: Plan) -> list[str]:
     """The landing files delivered for the run's day (empty while none has arrived)."""
     from rl_core.data.ingest import list_landing
 
-    return list_landing(plan["store"]).get(date.fromisoformat(plan["day"]), [])
+    return list_landing(plan.store).get(date.fromisoformat(plan.day), [])
 
 
-def validate_delivery(plan: dict, files: list[str]) -> dict:
+def validate(plan: Plan) -> dict:
     """Validate the day's delivery and accept it into the store, or quarantine it.
 
     Raises ValidationFailedError (after logging the validation summary) when it failed:
@@ -94,21 +82,20 @@ def validate_delivery(plan: dict, files: list[str]) -> dict:
     """
     from rl_core.validation import ValidationFailedError, validate_day
 
+    files = delivery_files(plan)
     if not files:
-        raise FileNotFoundError(f"no delivery for {plan['day']} under {plan['store']}/landing")
+        raise FileNotFoundError(f"no delivery for {plan.day} under {plan.store}/landing")
     if len(files) > 1:
-        log.warning(
-            "%d files for %s: validating the newest, %s", len(files), plan["day"], files[-1]
-        )
+        log.warning("%d files for %s: validating the newest, %s", len(files), plan.day, files[-1])
     started = time.perf_counter()
     try:
-        result = validate_day(files[-1], plan["day"], plan["store"])
+        result = validate_day(files[-1], plan.day, plan.store)
     except ValidationFailedError as exc:
         res = exc.result
         log.error("validation FAILED\n%s", res.summary())
         record = {**res.to_dict(), "duration_s": round(time.perf_counter() - started, 3)}
         record.pop("checks", None)
-        save(plan["folder"], "validation.json", record)
+        save(plan.folder, "validation.json", record)
         emit("DeliveryRows", res.rows)
         emit("DeliveryAccepted", 0)
         emit("DeliveryQuarantined", 1)
@@ -118,7 +105,7 @@ def validate_delivery(plan: dict, files: list[str]) -> dict:
     record = result.to_dict()
     record.pop("checks", None)
     record["duration_s"] = round(time.perf_counter() - started, 3)
-    save(plan["folder"], "validation.json", record)
+    save(plan.folder, "validation.json", record)
     emit("DeliveryRows", result.rows)
     emit("DeliveryAccepted", 1)
     emit("DeliveryQuarantined", 0)
@@ -132,104 +119,139 @@ def validate_delivery(plan: dict, files: list[str]) -> dict:
 # ---- 3. the market ---------------------------------------------------------------------------
 
 
-def calibrate_market(plan: dict) -> dict:
+def calibrate(plan: Plan) -> dict:
     """Fit the demand model on the trailing window; writes market.json into the run folder."""
     from rl_core.data.store import read_window
-    from rl_core.market.calibration import calibrate
+    from rl_core.market.calibration import calibrate as fit
 
+    validation = _need(plan.folder, "validation.json", "validate")
+    if not validation.get("valid"):
+        raise ForecourtError(f"the delivery for {plan.day} failed validation: nothing to calibrate")
     started = time.perf_counter()
-    days = plan["params"]["calibration_days"]
-    day = date.fromisoformat(plan["day"])
-    cal = calibrate(read_window(plan["store"], day, days))
+    days = plan.params.calibration_days
+    day = date.fromisoformat(plan.day)
+    cal = fit(read_window(plan.store, day, days))
     log.info("%s", cal.summary())
-    market_file = save(plan["folder"], "market.json", cal.to_dict())
+    market_file = save(plan.folder, "market.json", cal.to_dict())
     record = {
-        "market_file": str(market_file),
+        "market_file": market_file,
         "first_day": (day - timedelta(days=days - 1)).isoformat(),
-        "last_day": plan["day"],
+        "last_day": plan.day,
         "stations": cal.n_stations,
         "summary": cal.summary(),
         "duration_s": round(time.perf_counter() - started, 3),
     }
-    save(plan["folder"], "calibration.json", record)
+    save(plan.folder, "calibration.json", record)
     emit("CalibratedStations", cal.n_stations)
     return record
+
+
+def _market_setup(plan: Plan):
+    """The calibrated market of this run (market.json, fetched when the folder is remote)."""
+    from rl_core.market.presets import market_setup
+
+    calibration = _need(plan.folder, "calibration.json", "calibrate")
+    with runfolder.local_copy(calibration["market_file"]) as path:
+        return calibration, market_setup(str(path))
 
 
 # ---- 4. the hyperparameter search ------------------------------------------------------------
 
 
-def plan_trials(plan: dict, agent: str) -> list[dict]:
-    """The agent's trials ([] when the run did not ask for this agent)."""
+def plan_trials(plan: Plan, agent: str) -> list[dict]:
+    """The agent's trials ([] when the run did not ask for this agent); trials.json."""
     from rl_core.pipeline.search import trial_configs
 
-    p = plan["params"]
-    if agent not in p["agents"]:
+    p = plan.params
+    if agent not in p.agents:
         return []
-    trials = trial_configs(agent, plan["day"], p["trials"], p["seed"])
-    save(Path(plan["folder"]) / agent, "trials.json", trials)
+    _need(plan.folder, "calibration.json", "calibrate")  # no trial for data not calibrated
+    trials = trial_configs(agent, plan.day, p.trials, p.seed)
+    save(plan.agent_folder(agent), "trials.json", trials)
     return trials
 
 
-def run_trial(plan: dict, calibration: dict, trial: dict) -> dict:
+def trial_folder(plan: Plan, agent: str, trial: int) -> str:
+    return runfolder.join(plan.agent_folder(agent), f"trial-{trial:02d}")
+
+
+def train_trial(plan: Plan, agent: str, trial: int) -> dict:
     """Train one trial on the calibrated market: checkpoint, policy bundle, trial.json.
 
-    Idempotent: a retried trial whose trial.json exists returns it without training again.
+    The trial's folder is published whole or not at all, so a killed trial leaves nothing
+    a later step could mistake for a result. Idempotent: a retried trial whose trial.json
+    exists (same hyperparameters) returns it without training again.
     """
     from rl_core.pipeline.slots import trial_slot
 
-    agent, index = trial["agent"], trial["trial"]
-    folder = Path(plan["folder"]) / agent / f"trial-{index:02d}"
+    trials = _need(plan.agent_folder(agent), "trials.json", "plan_trials")
+    spec = next((t for t in trials if t["trial"] == trial), None)
+    if spec is None:
+        raise ForecourtError(
+            f"{agent} has no trial {trial}: planned {[t['trial'] for t in trials]}"
+        )
+    folder = trial_folder(plan, agent, trial)
     done = load(folder, "trial.json")
-    if done is not None and done.get("hyperparameters") == trial["hyperparameters"]:
-        log.info("trial %s/%d already trained: %s", agent, index, folder)
+    if done is not None and done.get("hyperparameters") == spec["hyperparameters"]:
+        log.info("trial %s/%d already trained: %s", agent, trial, folder)
         return done
-    slots = Path(plan["folder"]) / ".trial-slots"
-    with trial_slot(slots, plan["params"]["max_concurrent_trials"]):
-        record = _train_trial(plan, calibration, trial, folder)
+    calibration, setup = _market_setup(plan)
+    slots = _slots_folder(plan)
+    with trial_slot(slots, plan.params.max_concurrent_trials):
+        record = _train(plan, setup, spec, folder)
     emit("TrialTotalReward", record["total_reward"], Agent=agent)
     emit("TrialFractionOfOptimum", record["fraction_of_optimum"], Agent=agent)
     emit("TrialTrainSeconds", record["train_s"], Agent=agent)
     return record
 
 
-def _train_trial(plan: dict, calibration: dict, trial: dict, folder: Path) -> dict:
+def _slots_folder(plan: Plan):
+    """Where the trial slots live: the run folder when local; else the machine's temp dir
+    (on AWS each Batch job is its own machine, and the DAG caps trials at once)."""
+    import tempfile
+    from pathlib import Path
+
+    if runfolder.is_local(plan.folder):
+        return Path(plan.folder) / ".trial-slots"
+    return Path(tempfile.gettempdir()) / "forecourt-trial-slots"
+
+
+def _train(plan: Plan, setup, spec: dict, folder: str) -> dict:
     from rl_core.agents.dqn import DQNConfig
-    from rl_core.market.presets import market_setup
     from rl_core.training.bundle import write_bundle
     from rl_core.training.checkpoint import save_checkpoint
     from rl_core.training.train import train
 
-    agent, index = trial["agent"], trial["trial"]
-    budget = plan["params"]["env_steps"]
-    hp = dict(trial["hyperparameters"])
+    agent, index = spec["agent"], spec["trial"]
+    budget = plan.params.env_steps
+    hp = dict(spec["hyperparameters"])
     hp["hidden"] = tuple(hp["hidden"])
-    config = DQNConfig(seed=trial["seed"], total_env_steps=budget, buffer_size=budget, **hp)
-    setup = market_setup(calibration["market_file"])
-    log.info("trial %s/%d: %s, %s env steps", agent, index, trial["hyperparameters"], budget)
+    config = DQNConfig(seed=spec["seed"], total_env_steps=budget, buffer_size=budget, **hp)
+    log.info("trial %s/%d: %s, %s env steps", agent, index, spec["hyperparameters"], budget)
     result = train(setup.train, agent, config, eval_markets=setup.evaluate)
-    checkpoint = save_checkpoint(result, setup.train, folder)
-    bundle = write_bundle(result, setup.evaluate[0], folder / "bundle")
-    record = {
-        "agent": agent,
-        "trial": index,
-        "seed": trial["seed"],
-        "hyperparameters": trial["hyperparameters"],
-        "total_reward": result.evaluation.total_reward,  # the search's objective (seed 003)
-        "fraction_of_optimum": result.evaluation.fraction_of_optimum,
-        "optimum": result.evaluation.optimum,
-        "median_last_5_evals": result.tail_median(),
-        "env_steps": result.env_steps,
-        "updates": result.updates,
-        "train_s": round(result.train_s, 3),
-        "wall_s": round(result.wall_s, 3),
-        "checkpoint": str(checkpoint),
-        "bundle": str(bundle.path),
-        "curve": [
-            {k: row[k] for k in ("env_steps", "fraction") if k in row} for row in result.curve
-        ],
-    }
-    save(folder, "trial.json", record)
+    with runfolder.staged_output(plan.agent_folder(agent), f"trial-{index:02d}") as out:
+        checkpoint = save_checkpoint(result, setup.train, out)
+        write_bundle(result, setup.evaluate[0], out / "bundle")
+        record = {
+            "agent": agent,
+            "trial": index,
+            "seed": spec["seed"],
+            "hyperparameters": spec["hyperparameters"],
+            "total_reward": result.evaluation.total_reward,  # the search's objective (seed 003)
+            "fraction_of_optimum": result.evaluation.fraction_of_optimum,
+            "optimum": result.evaluation.optimum,
+            "median_last_5_evals": result.tail_median(),
+            "env_steps": result.env_steps,
+            "updates": result.updates,
+            "train_s": round(result.train_s, 3),
+            "wall_s": round(result.wall_s, 3),
+            "checkpoint": runfolder.join(folder, checkpoint.name),
+            "bundle": runfolder.join(folder, "bundle"),
+            "curve": [
+                {k: row[k] for k in ("env_steps", "fraction") if k in row} for row in result.curve
+            ],
+        }
+        save(out, "trial.json", record)
     log.info(
         "trial %s/%d: total reward %.1f = %.2f%% of the optimum (%.1f s)",
         agent,
@@ -241,11 +263,18 @@ def _train_trial(plan: dict, calibration: dict, trial: dict, folder: Path) -> di
     return record
 
 
-def pick_best(plan: dict, agent: str, trials: list[dict]) -> dict:
-    """The trial with the highest total reward (ties: the lower trial number)."""
+def pick_best(plan: Plan, agent: str) -> dict:
+    """The finished trial with the highest total reward (ties: the lower trial number)."""
+    planned = _need(plan.agent_folder(agent), "trials.json", "plan_trials")
+    trials = [load(trial_folder(plan, agent, t["trial"]), "trial.json") for t in planned]
+    missing = [t["trial"] for t, done in zip(planned, trials, strict=True) if done is None]
     trials = [t for t in trials if t]
     if not trials:
-        raise ValueError(f"no finished trial for the {agent} agent")
+        raise ForecourtError(f"no finished trial for the {agent} agent (planned {len(planned)})")
+    if missing:
+        log.warning(
+            "%s: trial(s) %s did not finish; best of the other %d", agent, missing, len(trials)
+        )
     ranked = sorted(trials, key=lambda t: (-t["total_reward"], t["trial"]))
     best = ranked[0]
     leaderboard = [
@@ -253,7 +282,11 @@ def pick_best(plan: dict, agent: str, trials: list[dict]) -> dict:
         | {"hyperparameters": t["hyperparameters"]}
         for t in ranked
     ]
-    save(Path(plan["folder"]) / agent, "search.json", {"best": best, "leaderboard": leaderboard})
+    save(
+        plan.agent_folder(agent),
+        "search.json",
+        {"best": best, "leaderboard": leaderboard, "unfinished": missing},
+    )
     log.info(
         "%s: best of %d trials is #%d, total reward %.1f (%.2f%% of the optimum)",
         agent,
@@ -268,78 +301,84 @@ def pick_best(plan: dict, agent: str, trials: list[dict]) -> dict:
 # ---- 5. registry -----------------------------------------------------------------------------
 
 
-def register_best(plan: dict, calibration: dict, best: dict) -> dict:
+def register_challenger(plan: Plan, agent: str) -> dict:
     """Register the best trial as a new version of the agent's model (no alias moves)."""
-    from rl_core.market.presets import market_setup
-    from rl_core.registry import register_challenger
+    from rl_core.registry import register_challenger as register
     from rl_core.training.bundle import read_bundle
     from rl_core.training.checkpoint import load_result
 
-    agent = best["agent"]
+    best = _need(plan.agent_folder(agent), "search.json", "pick_best")["best"]
+    calibration, setup = _market_setup(plan)
     window = {
-        "store": plan["store"],
+        "store": plan.store,
         "first_day": calibration["first_day"],
         "last_day": calibration["last_day"],
         "stations": calibration["stations"],
-        "run_id": plan["run_id"],
+        "run_id": plan.run_id,
         "trial": best["trial"],
     }
-    market = market_setup(calibration["market_file"]).evaluate[0]
-    info = register_challenger(
-        load_result(best["checkpoint"]),
-        read_bundle(best["bundle"]),
-        data_window=window,
-        market=market,
-    )
+    with (
+        runfolder.local_copy(best["checkpoint"]) as checkpoint,
+        runfolder.local_copy(best["bundle"]) as bundle,
+    ):
+        info = register(
+            load_result(checkpoint),
+            read_bundle(bundle),
+            data_window=window,
+            market=setup.evaluate[0],
+        )
     record = {**info.to_dict(), "trial": best["trial"]}
-    save(Path(plan["folder"]) / agent, "registered.json", record)
+    save(plan.agent_folder(agent), "registered.json", record)
     log.info("%s: registered %s version %s", agent, info.name, info.version)
     return {"agent": agent, "version": info.version, "name": info.name, "run_id": info.run_id}
 
 
-def evaluate_challenger(plan: dict, calibration: dict, registered: dict) -> dict:
+DECISION_KEYS = (
+    "agent",
+    "challenger_version",
+    "champion_version",
+    "outcome",
+    "reason",
+    "baseline",
+    "relative_improvement",
+    "ci_low",
+    "report",
+    "guardrails",
+    "summary",
+)
+
+
+def evaluate_vs_champion(plan: Plan, agent: str) -> dict:
     """Champion vs challenger on the same seeded scenarios of today's market (no alias move)."""
-    from rl_core.market.presets import market_setup
     from rl_core.registry import decide
 
-    agent = registered["agent"]
-    market = market_setup(calibration["market_file"]).evaluate[0]
+    registered = _need(plan.agent_folder(agent), "registered.json", "register_challenger")
+    _, setup = _market_setup(plan)
     decision = decide(
-        agent, registered["version"], market, seed=plan["params"]["seed"], apply=False
+        agent, registered["version"], setup.evaluate[0], seed=plan.params.seed, apply=False
     )
     log.info("%s: %s", agent, decision.summary())
     record = decision.to_dict()
     record.pop("evidence", None)
     record["summary"] = decision.summary()
-    save(Path(plan["folder"]) / agent, "decision.json", record)
+    save(plan.agent_folder(agent), "decision.json", record)
     emit("ChallengerImprovement", decision.relative_improvement, Agent=agent)
     if decision.challenger:
         emit("ChallengerFractionOfOptimum", decision.challenger["fraction_of_optimum"], Agent=agent)
-    keys = (
-        "agent",
-        "challenger_version",
-        "champion_version",
-        "outcome",
-        "reason",
-        "baseline",
-        "relative_improvement",
-        "ci_low",
-        "report",
-        "guardrails",
-    )
-    return {k: record[k] for k in keys} | {"summary": record["summary"]}
+    return {k: record[k] for k in DECISION_KEYS}
 
 
-def promote_or_keep(plan: dict, decision: dict) -> dict:
+def promote_or_keep(plan: Plan, agent: str) -> dict:
     """Apply the decision: move the champion alias only for a win (or a forced promotion,
     which overrides the comparison but never the guardrails), never in a dry run."""
     from rl_core.registry import champion_version, promote
 
-    p, agent = plan["params"], decision["agent"]
+    decision = _need(plan.agent_folder(agent), "decision.json", "evaluate_vs_champion")
+    p = plan.params
     version = decision["challenger_version"]
     guardrails_ok = all(c["passed"] for c in decision["guardrails"])
     action, reason = "kept", decision["reason"]
-    if p["dry_run"]:
+    if p.dry_run:
         action = "dry-run"
         reason = f"dry run: would have been {decision['outcome']} ({decision['reason']})"
     elif decision["outcome"] == "promoted":
@@ -347,10 +386,10 @@ def promote_or_keep(plan: dict, decision: dict) -> dict:
             agent,
             version,
             expected_champion=decision["champion_version"],
-            reason=f"run {plan['run_id']}: {decision['summary']}",
+            reason=f"run {plan.run_id}: {decision['summary']}",
         )
         action = "promoted"
-    elif p["force_promotion"] and decision["champion_version"] != version:
+    elif p.force_promotion and decision["champion_version"] != version:
         if not guardrails_ok:
             failed = [c["name"] for c in decision["guardrails"] if not c["passed"]]
             reason = f"force promotion refused: guardrails failed ({', '.join(failed)})"
@@ -360,10 +399,10 @@ def promote_or_keep(plan: dict, decision: dict) -> dict:
                 agent,
                 version,
                 expected_champion=decision["champion_version"],
-                reason=f"FORCED by run {plan['run_id']}: {p['force_reason']} "
+                reason=f"FORCED by run {plan.run_id}: {p.force_reason} "
                 f"(the comparison said {decision['outcome']}: {decision['reason']})",
             )
-            action, reason = "forced", f"forced: {p['force_reason']}"
+            action, reason = "forced", f"forced: {p.force_reason}"
     else:
         action = decision["outcome"]  # kept or rejected
     record = {
@@ -373,7 +412,7 @@ def promote_or_keep(plan: dict, decision: dict) -> dict:
         "reason": reason,
         "champion_version": champion_version(agent),
     }
-    save(Path(plan["folder"]) / agent, "promotion.json", record)
+    save(plan.agent_folder(agent), "promotion.json", record)
     emit("Promotions", 1 if action in ("promoted", "forced") else 0, Agent=agent)
     log.info("%s: %s; champion is now %s", agent, action, record["champion_version"] or "none")
     return record
@@ -395,20 +434,21 @@ def _into_grid(today, model) -> tuple:
 # ---- 6. tomorrow's prices --------------------------------------------------------------------
 
 
-def write_tomorrows_prices(plan: dict) -> dict:
+def write_recommendations(plan: Plan) -> dict:
     """Every champion in service prices every station of the day for tomorrow."""
     import pandas as pd
 
     from rl_core.data.store import read_day
     from rl_core.registry import champion_bundle
-    from rl_core.serving.batch import recommend_batch, write_recommendations
+    from rl_core.serving.batch import recommend_batch
+    from rl_core.serving.batch import write_recommendations as write
     from rl_core.serving.predictor import LoadedModel
 
-    if plan["params"]["dry_run"]:
+    if plan.params.dry_run:
         record = {"written": False, "reason": "dry run: no prices published"}
-        save(plan["folder"], "recommendations.json", record)
+        save(plan.folder, "recommendations.json", record)
         return record
-    today = read_day(plan["store"], plan["day"])
+    today = read_day(plan.store, plan.day)
     frames, agents = [], {}
     for agent in ("demand", "profit"):
         champion = champion_bundle(agent)
@@ -441,8 +481,8 @@ def write_tomorrows_prices(plan: dict) -> dict:
         emit("RecommendedPriceMedian", agents[agent]["median"], Agent=agent)
     where = None
     if frames:
-        where = write_recommendations(plan["store"], plan["tomorrow"], pd.concat(frames))
-    record = {"written": bool(frames), "uri": where, "day": plan["tomorrow"], "agents": agents}
-    save(plan["folder"], "recommendations.json", record)
-    log.info("tomorrow's prices (%s): %s -> %s", plan["tomorrow"], agents, where)
+        where = write(plan.store, plan.tomorrow, pd.concat(frames))
+    record = {"written": bool(frames), "uri": where, "day": plan.tomorrow, "agents": agents}
+    save(plan.folder, "recommendations.json", record)
+    log.info("tomorrow's prices (%s): %s -> %s", plan.tomorrow, agents, where)
     return record

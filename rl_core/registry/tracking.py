@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from rl_core import paths
+from rl_core.errors import ForecourtError
 from rl_core.market.model import check_objective
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -74,3 +75,32 @@ def experiment_id(c: MlflowClient) -> str:
         if exp is None:
             raise
         return exp.experiment_id
+
+
+class RegistryUnreachableError(ForecourtError):
+    """The MLflow tracking server does not answer: nothing was registered or promoted."""
+
+
+def check_reachable(timeout_s: float = 10.0) -> None:
+    """Fail fast, with the server named, when a remote tracking server does not answer.
+
+    An http(s) server is asked for /health; a SageMaker ARN through the client (the
+    sagemaker-mlflow plugin signs the request). Local SQLite needs no check.
+    """
+    uri = tracking_uri()
+    if is_local():
+        return
+    try:
+        if uri.startswith(("http://", "https://")):
+            import urllib.request
+
+            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s) as r:
+                if r.status != 200:
+                    raise OSError(f"/health answered HTTP {r.status}")
+        else:
+            client().search_experiments(max_results=1)
+    except Exception as exc:  # noqa: BLE001 - named and re-raised as one clear error
+        raise RegistryUnreachableError(
+            f"the MLflow tracking server {uri} ({ENV_URI}) is unreachable: {exc}. Nothing "
+            "was registered or promoted; the champion is untouched"
+        ) from exc
