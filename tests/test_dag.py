@@ -50,15 +50,28 @@ if dag is not None:
         trial_cap=dag.get_task("demand.train_trial").max_active_tis_per_dagrun,
         teardown=[t.task_id for t in dag.tasks if t.is_teardown],
         timetable=type(dag.timetable).__name__,
+        operators={t.task_id: getattr(t, "operator_class", type(t)).__name__ for t in dag.tasks},
+        batch={
+            t.task_id: {
+                "job_queue": t.job_queue, "job_definition": t.job_definition,
+                "deferrable": t.deferrable, "awslogs_enabled": t.awslogs_enabled,
+                "parameters": {k: v if isinstance(v, str) else type(v).__name__
+                               for k, v in t.parameters.items()},
+            }
+            for t in dag.tasks if type(t).__name__ == "BatchOperator"
+        },
+        mapped_batch={
+            t.task_id: {**t.partial_kwargs, "expand": sorted(t.expand_input.value)}
+            for t in dag.tasks
+            if type(t).__name__ == "MappedOperator" and t.operator_class.__name__ == "BatchOperator"
+        },
     )
-print(json.dumps(info))
+print(json.dumps(info, default=str))
 """
 
 
-@pytest.fixture(scope="module")
-def parsed(tmp_path_factory):
-    """The DAG as Airflow's DagBag sees it, parsed in a fresh interpreter."""
-    env = airflow_env({"AIRFLOW_HOME": str(tmp_path_factory.mktemp("airflow-parse"))})
+def _parse(tmp_path_factory, **extra: str) -> dict:
+    env = airflow_env({"AIRFLOW_HOME": str(tmp_path_factory.mktemp("airflow-parse")), **extra})
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", PARSE, str(ROOT / "dags")],
@@ -75,6 +88,48 @@ def parsed(tmp_path_factory):
         f"importing Airflow ({total:.1f} s with interpreter start)"
     )
     return info
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory):
+    """The DAG as Airflow's DagBag sees it, parsed in a fresh interpreter."""
+    return _parse(tmp_path_factory)
+
+
+def test_the_batch_runner_sends_every_torch_step_to_aws_batch(parsed, tmp_path_factory):
+    """FORECOURT_RUNNER=batch (as MWAA's config sets it): the same tasks, but the torch steps
+    are BatchOperators on Terraform's queue and job definition, deferrable, whose job
+    parameters are the step contract's."""
+    from rl_core.pipeline.contract import TORCH_STEPS
+
+    batch = _parse(
+        tmp_path_factory,
+        AIRFLOW__FORECOURT__RUNNER="batch",  # as MWAA passes forecourt.runner
+        AIRFLOW__FORECOURT__BATCH_JOB_QUEUE="forecourt-dev-training",
+        AIRFLOW__FORECOURT__BATCH_JOB_DEFINITION="forecourt-dev-training",
+    )
+    assert batch["errors"] == {} and batch["task_ids"] == parsed["task_ids"]
+    assert batch["retries"] == parsed["retries"]
+    assert "torch" not in batch["heavy"] and batch["rl_core"] == []
+    on_batch = {t for t, op in batch["operators"].items() if op == "BatchOperator"}
+    wanted = {t for t in parsed["task_ids"] if t.rsplit(".", 1)[-1] in TORCH_STEPS}
+    assert on_batch == wanted and len(wanted) == 2 * 4 + 1
+    assert not any(op == "BatchOperator" for op in parsed["operators"].values())
+    for task_id, op in batch["batch"].items():
+        assert op["job_queue"] == op["job_definition"] == "forecourt-dev-training"
+        assert op["deferrable"] is True and op["awslogs_enabled"] is True
+        agent = task_id.split(".")[0] if "." in task_id else "-"
+        assert op["parameters"] == {
+            "step": task_id.rsplit(".", 1)[-1],
+            "plan": "PlainXComArg",  # plan_run's return value: the plan's URI
+            "agent": agent,
+            "trial": "-",
+        }
+    for agent in ("demand", "profit"):
+        trials = batch["mapped_batch"][f"{agent}.train_trial"]
+        assert (
+            trials["expand"] == ["parameters"] and trials["job_queue"] == "forecourt-dev-training"
+        )
 
 
 def test_dag_imports_without_errors_and_stays_light(parsed):
