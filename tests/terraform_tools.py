@@ -6,7 +6,9 @@
   from tests/requirements-checkov.txt): it pins packages the project's venv must not share;
 - `MotoServer`: moto in server mode on a free loopback port, in its own process (so a
   hung AWS call in Terraform cannot take the test process down), with IAM's managed
-  policies loaded.
+  policies loaded;
+- `build_plugins_zip(out)`: MWAA's plugins.zip (docker/mwaa/build_plugins.py), which the
+  account stacks upload and which their plan refuses to go without.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "terraform"
+BUILD_PLUGINS = ROOT / "docker" / "mwaa" / "build_plugins.py"
 CHECKOV_VERSION = "3.3.30"
 CHECKOV_REQUIREMENTS = ROOT / "tests" / "requirements-checkov.txt"
 VENVS = Path(os.environ.get("FORECOURT_TOOL_VENVS", ROOT / ".venvs"))
@@ -87,6 +90,33 @@ def init(cwd: Path, env: dict | None = None, backend: bool = False) -> None:
     if not backend:
         args.append("-backend=false")
     tf(args, cwd, env, timeout=180)
+
+
+def build_plugins_zip(out: Path) -> Path:
+    """`python3 docker/mwaa/build_plugins.py --out <out>` (stdlib only); returns `out`."""
+    done = subprocess.run(
+        [sys.executable, str(BUILD_PLUGINS), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode != 0 or not out.is_file():
+        raise AssertionError(f"build_plugins.py failed:\n{done.stdout}\n{done.stderr}")
+    return out
+
+
+def state_resources(state: dict) -> dict[str, dict]:
+    """address -> resource, over every module of `terraform show -json` (state or plan's
+    planned_values)."""
+    found: dict[str, dict] = {}
+
+    def walk(module: dict) -> None:
+        found.update({r["address"]: r for r in module.get("resources", [])})
+        for child in module.get("child_modules", []):
+            walk(child)
+
+    walk((state.get("values") or state.get("planned_values") or {}).get("root_module", {}))
+    return found
 
 
 def checkov_bin() -> Path:

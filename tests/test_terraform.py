@@ -1,5 +1,8 @@
 """Terraform, for real, offline: fmt, validate, `terraform test` (mocked providers), checkov
-over the HCL and over a plan, and apply + destroy against a local moto server.
+over the HCL and over a plan, and apply + destroy against a local moto server; on the Dev
+stack applied there, the wiring the DAG relies on (the Batch job definition's step contract
+and environment, MWAA's forecourt.* options and pinned uploads, the root's outputs, the plan
+that refuses to go without plugins.zip).
 
 What these prove and what only AWS can: docs/deploy.md ("What is proven here").
 """
@@ -16,9 +19,11 @@ from terraform_tools import (
     ROOT,
     TERRAFORM,
     MotoServer,
+    build_plugins_zip,
     checkov_bin,
     init,
     resources_in_state,
+    state_resources,
     tf,
     tf_env,
 )
@@ -140,17 +145,24 @@ def workspace(tmp_path_factory):
     shutil.copytree(
         TERRAFORM, repo / "terraform", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*")
     )
-    for folder in ("dags", "plugins"):
-        (repo / folder).mkdir()
-        for f in (ROOT / folder).glob("*.py"):
-            shutil.copy(f, repo / folder / f.name)
+    (repo / "dags").mkdir()
+    for f in (ROOT / "dags").glob("*.py"):
+        shutil.copy(f, repo / "dags" / f.name)
     (repo / "docker" / "mwaa").mkdir(parents=True)
-    shutil.copy(ROOT / "docker/mwaa/requirements.txt", repo / "docker/mwaa/requirements.txt")
+    for name in ("requirements.txt", "startup.sh"):
+        shutil.copy(ROOT / "docker/mwaa" / name, repo / "docker/mwaa" / name)
     for root in ROOTS:
         (repo / "terraform" / root / "backend_override.tf").write_text(
             'terraform {\n  backend "local" {}\n}\n'
         )
     return repo / "terraform"
+
+
+@pytest.fixture(scope="module")
+def plugins_zip(tmp_path_factory):
+    """MWAA's plugins.zip, built the way docs/deploy.md says, outside the workspace (the
+    stack is told where with plugins_zip_path)."""
+    return build_plugins_zip(tmp_path_factory.mktemp("mwaa-build") / "plugins.zip")
 
 
 def _apply_destroy(cwd: Path, env: dict, args: list[str], then=None) -> list[str]:
@@ -189,29 +201,69 @@ def test_bootstrap_applies_and_destroys(moto, workspace):
     assert any("aws_s3_bucket." in a for a in made)
 
 
-def test_dev_account_applies_and_destroys_and_its_plan_passes_checkov(moto, workspace):
-    """Everything moto supports is applied; then the plan that adds MWAA and the MLflow
-    server to the live stack (every other value known, as on AWS after the first apply) is
-    scanned by checkov as JSON; then everything is destroyed."""
-    env = tf_env(moto.aws_env())
-    off = ["-var", "enable_mwaa=false", "-var", "enable_mlflow=false"]
-    off += ["-var", "upload_airflow_files=false"]  # moto: Deny without its TLS condition
-    scanned = {}
+# ---- the Dev account's stack on moto: applied once, read by the tests below, destroyed ----
 
-    def scan_full_plan(cwd: Path, env: dict) -> None:
-        full = ["-var", "enable_mwaa=true", "-var", "enable_mlflow=true"]
-        full += ["-var", "upload_airflow_files=false"]
-        tf(["plan", "-input=false", "-out", "full.plan", *full], cwd, env, APPLY_TIMEOUT_S)
+MLFLOW_URL = (
+    "http://mlflow.forecourt.test:5000"  # an existing server (moto has no SageMaker MLflow)
+)
+JOB_DEFINITION = "module.forecourt.module.training.aws_batch_job_definition.training"
+MWAA = "module.forecourt.module.mwaa[0].aws_mwaa_environment.this"
+STEP_CONTRACT = [
+    "forecourt", "pipeline", "step", "Ref::step",
+    "--plan", "Ref::plan", "--agent", "Ref::agent", "--trial", "Ref::trial",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def dev_stack(tmp_path_factory, workspace, plugins_zip):
+    """The Dev stack applied on moto with everything moto supports (no MWAA, no SageMaker
+    MLflow: the jobs get MLFLOW_URL, an existing server, instead), then the plan that adds
+    MWAA, the managed MLflow server and the MWAA uploads to the live stack (every other value
+    known, as on AWS after the first apply). Yields {cwd, env, state, outputs, made, plan,
+    full_args, plugins_zip}; destroys everything afterwards."""
+    server = MotoServer.start(tmp_path_factory.mktemp("moto-dev") / "moto.log")
+    cwd = workspace / "envs/dev"
+    env = tf_env(server.aws_env())
+    zip_var = ["-var", f"plugins_zip_path={plugins_zip}"]
+    first = ["-var", "enable_mwaa=false", "-var", "enable_mlflow=false"]
+    first += ["-var", "upload_airflow_files=false"]  # moto: Deny without its TLS condition
+    first += ["-var", f"mlflow_tracking_uri={MLFLOW_URL}", *zip_var]
+    full = ["-var", "enable_mwaa=true", "-var", "enable_mlflow=true"]
+    full += ["-var", "upload_airflow_files=true"]
+    try:
+        init(cwd, env, backend=True)
+        tf(["apply", "-auto-approve", "-input=false", *first], cwd, env, APPLY_TIMEOUT_S)
+        state = json.loads(tf(["show", "-json"], cwd, env, timeout=120))
+        made = resources_in_state(cwd, env)
+        tf(
+            ["plan", "-input=false", "-out", "full.plan", *full, *zip_var],
+            cwd,
+            env,
+            APPLY_TIMEOUT_S,
+        )
         plan = tf(["show", "-json", "full.plan"], cwd, env)
         (cwd / "plan.json").write_text(plan)
-        scanned["changes"] = {c["type"] for c in json.loads(plan)["resource_changes"]}
-        scanned["checkov"] = _checkov(
-            ["-f", str(cwd / "plan.json"), "--framework", "terraform_plan",
-             "--repo-root-for-plan-enrichment", str(cwd)]
-        )  # fmt: skip
+        yield {
+            "cwd": cwd,
+            "env": env,
+            "state": state,
+            "outputs": {k: v["value"] for k, v in state["values"].get("outputs", {}).items()},
+            "made": made,
+            "plan": json.loads(plan),
+            "full_args": full,  # without plugins_zip_path
+            "plugins_zip": plugins_zip,
+        }
+    finally:
+        try:
+            tf(["destroy", "-auto-approve", "-input=false", *first], cwd, env, APPLY_TIMEOUT_S)
+            assert resources_in_state(cwd, env) == [], "destroy left resources behind"
+        finally:
+            server.stop()
 
-    made = _apply_destroy(workspace / "envs/dev", env, off, then=scan_full_plan)
-    print(f"\ndev stack on moto: {len(made)} resources applied and destroyed")
+
+def test_dev_account_applies_on_moto(dev_stack):
+    made = dev_stack["made"]
+    print(f"\ndev stack on moto: {len(made)} resources applied (destroyed at the end)")
     for kind in (
         "aws_vpc",
         "aws_nat_gateway",
@@ -230,9 +282,151 @@ def test_dev_account_applies_and_destroys_and_its_plan_passes_checkov(moto, work
         "aws_cloudwatch_event_rule",
     ):
         assert any(f"{kind}." in a for a in made), kind
-    assert {"aws_mwaa_environment", "aws_sagemaker_mlflow_tracking_server"} <= scanned["changes"]
-    s = scanned["checkov"]
-    print(f"checkov (dev plan with MWAA): {s['passed']} passed, {s['failed']} failed, "
+
+
+def test_dev_plan_with_mwaa_passes_checkov(dev_stack):
+    """The plan that adds MWAA, the MLflow server and the uploads, scanned as JSON."""
+    changes = {c["type"] for c in dev_stack["plan"]["resource_changes"]}
+    assert {
+        "aws_mwaa_environment",
+        "aws_sagemaker_mlflow_tracking_server",
+        "aws_s3_object",
+    } <= changes
+    cwd = dev_stack["cwd"]
+    s = _checkov(
+        ["-f", str(cwd / "plan.json"), "--framework", "terraform_plan",
+         "--repo-root-for-plan-enrichment", str(cwd)]
+    )  # fmt: skip
+    print(f"\ncheckov (dev plan with MWAA): {s['passed']} passed, {s['failed']} failed, "
           f"{s['skipped']} skipped")  # fmt: skip
     assert s["failed"] == 0, "\n".join(s["failures"])
     assert s["passed"] > 150, s
+
+
+def _env(container_properties: str) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in json.loads(container_properties)["environment"]}
+
+
+def test_batch_job_runs_the_step_contract_with_the_stacks_settings(dev_stack):
+    """The applied job definition: the step contract, "-" for a missing agent or trial, and
+    the settings every step reads, each the value of the resource it names."""
+    out = dev_stack["outputs"]
+    resources = state_resources(dev_stack["state"])
+    job = resources[JOB_DEFINITION]["values"]
+    props = json.loads(job["container_properties"])
+    assert props["command"] == STEP_CONTRACT
+    assert job["parameters"] == {"agent": "-", "trial": "-"}
+
+    buckets = out["stack"]["bucket_names"]
+    topic = resources["module.forecourt.module.monitoring.aws_sns_topic.alarms"]["values"]["arn"]
+    queue = resources["module.forecourt.module.training.aws_batch_job_queue.training"]["values"]
+    assert _env(job["container_properties"]) == {
+        "FORECOURT_STORE": f"s3://{buckets['data']}/store",
+        "FORECOURT_RUNS": f"s3://{buckets['artifacts']}/runs",
+        "FORECOURT_MLFLOW_TRACKING_URI": MLFLOW_URL,
+        "FORECOURT_METRICS": "cloudwatch",
+        "FORECOURT_METRICS_NAMESPACE": "Forecourt",
+        "FORECOURT_ENV": "dev",
+        "FORECOURT_SNS_TOPIC_ARN": topic,
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+    # the root's outputs are what the DAG and the rehearsal are given
+    assert out["store_uri"] == f"s3://{buckets['data']}/store"
+    assert out["runs_uri"] == f"s3://{buckets['artifacts']}/runs"
+    assert out["mlflow_tracking_uri"] == MLFLOW_URL
+    assert out["batch_job_queue_name"] == queue["name"] == "forecourt-dev-training"
+    assert out["batch_job_queue_arn"] == queue["arn"]
+    assert out["batch_job_definition_name"] == job["name"]
+    assert out["batch_job_definition_arn"] == job["arn"]
+    assert out["sns_topic_arn"] == topic
+    assert out["metrics_namespace"] == "Forecourt"
+    assert (out["environment"], out["region"]) == ("dev", "eu-west-1")
+    assert out["dags_bucket"] == buckets["dags"]
+    assert out["batch_job_environment"] == _env(job["container_properties"])
+    assert (
+        out.get("mwaa_airflow_configuration_options") is None
+    )  # MWAA off on moto (null: no output)
+
+
+def _planned(plan: dict, address: str) -> tuple[dict, dict]:
+    (change,) = [c for c in plan["resource_changes"] if c["address"] == address]
+    return change["change"]["after"], change["change"]["after_unknown"]
+
+
+def test_mwaa_gets_the_same_settings_and_pinned_uploads(dev_stack):
+    """The plan adding MWAA: its forecourt.* options carry the jobs' settings (the managed
+    MLflow server now, since mlflow_tracking_uri is unset), and the environment is pinned to
+    the versions of the plugins.zip, requirements.txt and startup.sh objects it uploads."""
+    plan, buckets = dev_stack["plan"], dev_stack["outputs"]["stack"]["bucket_names"]
+    mwaa, unknown = _planned(plan, MWAA)
+    topic = dev_stack["outputs"]["sns_topic_arn"]
+    _, partition, _, region, account, _ = dev_stack["outputs"]["batch_job_queue_arn"].split(":")
+    mlflow_arn = (
+        f"arn:{partition}:sagemaker:{region}:{account}:mlflow-tracking-server/forecourt-dev-mlflow"
+    )
+    options = mwaa["airflow_configuration_options"]
+    assert {k: v for k, v in options.items() if k.startswith("forecourt.")} == {
+        "forecourt.runner": "batch",
+        "forecourt.batch_job_queue": "forecourt-dev-training",
+        "forecourt.batch_job_definition": "forecourt-dev-training",
+        "forecourt.batch_deferrable": "true",
+        "forecourt.store": f"s3://{buckets['data']}/store",
+        "forecourt.runs": f"s3://{buckets['artifacts']}/runs",
+        "forecourt.mlflow_tracking_uri": mlflow_arn,
+        "forecourt.metrics": "cloudwatch",
+        "forecourt.metrics_namespace": "Forecourt",
+        "forecourt.env": "dev",
+        "forecourt.sns_topic_arn": topic,
+    }
+    # the jobs get the same tracking server in the same plan
+    job, _ = _planned(plan, JOB_DEFINITION)
+    assert _env(job["container_properties"])["FORECOURT_MLFLOW_TRACKING_URI"] == mlflow_arn
+    (server,) = [
+        c for c in plan["resource_changes"] if c["type"] == "aws_sagemaker_mlflow_tracking_server"
+    ]
+    assert server["change"]["after"]["tracking_server_name"] == "forecourt-dev-mlflow"
+
+    # uploads: what, from where, and MWAA pinned to the versions they will get
+    uploads = {
+        c["change"]["after"]["key"]: c["change"]["after"]
+        for c in plan["resource_changes"]
+        if c["type"] == "aws_s3_object"
+    }
+    assert uploads["plugins.zip"]["source"] == str(dev_stack["plugins_zip"])
+    assert uploads["requirements.txt"]["source"].endswith("docker/mwaa/requirements.txt")
+    assert uploads["startup.sh"]["source"].endswith("docker/mwaa/startup.sh")
+    assert {k for k in uploads if k.startswith("dags/")} == {
+        f"dags/{f.name}" for f in (ROOT / "dags").glob("*.py")
+    }
+    assert all(u["bucket"] == buckets["dags"] for u in uploads.values())
+    assert (mwaa["plugins_s3_path"], mwaa["requirements_s3_path"]) == (
+        "plugins.zip",
+        "requirements.txt",
+    )
+    assert mwaa["startup_script_s3_path"] == "startup.sh"
+    for attr in (
+        "plugins_s3_object_version",
+        "requirements_s3_object_version",
+        "startup_script_s3_object_version",
+    ):  # known once the objects exist: the version id of the upload in this same plan
+        assert unknown.get(attr) is True, (attr, mwaa.get(attr))
+    expressions = plan["configuration"]["root_module"]["module_calls"]["forecourt"]["module"][
+        "module_calls"
+    ]["mwaa"]["expressions"]
+    for attr, key in (
+        ("plugins_s3_object_version", "plugins.zip"),
+        ("requirements_s3_object_version", "requirements.txt"),
+        ("startup_script_s3_object_version", "startup.sh"),
+    ):
+        assert f'aws_s3_object.airflow["{key}"].version_id' in expressions[attr]["references"]
+
+
+def test_a_missing_plugins_zip_fails_the_plan_saying_how_to_build_it(dev_stack, tmp_path):
+    missing = tmp_path / "nowhere" / "plugins.zip"
+    args = [*dev_stack["full_args"], "-var", f"plugins_zip_path={missing}"]
+    with pytest.raises(AssertionError) as failed:
+        tf(["plan", "-input=false", "-refresh=false", *args], dev_stack["cwd"], dev_stack["env"])
+    message = " ".join(str(failed.value).split())
+    assert f"{missing} does not exist" in message, message[-3000:]
+    assert "python3 docker/mwaa/build_plugins.py" in message, message[-3000:]

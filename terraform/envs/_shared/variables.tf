@@ -55,3 +55,21 @@ variable "upload_airflow_files" {
   type        = bool
   default     = true
 }
+
+variable "image_tag" {
+  description = "Tag of the training and serving images pushed to ECR for this release (docker/README.md); the Batch job definition and the SageMaker models run it."
+  type        = string
+  default     = "0.1.0"
+}
+
+variable "mlflow_tracking_uri" {
+  description = "An existing MLflow server instead of the managed one (a SageMaker MLflow tracking server ARN or an http(s) URL); null uses the managed server."
+  type        = string
+  default     = null
+}
+
+variable "plugins_zip_path" {
+  description = "MWAA's plugins.zip from `python3 docker/mwaa/build_plugins.py`; null means build/mwaa/plugins.zip in the repository."
+  type        = string
+  default     = null
+}

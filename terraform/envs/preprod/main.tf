@@ -19,4 +19,7 @@ module "forecourt" {
   enable_mwaa                 = var.enable_mwaa
   enable_mlflow               = var.enable_mlflow
   upload_airflow_files        = var.upload_airflow_files
+  image_tag                   = var.image_tag
+  mlflow_tracking_uri         = var.mlflow_tracking_uri
+  plugins_zip_path            = var.plugins_zip_path
 }

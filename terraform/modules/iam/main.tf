@@ -38,7 +38,7 @@ locals {
     "CreateRun", "GetRun", "UpdateRun", "SearchRuns", "LogMetric", "LogParam", "LogBatch", "LogModel",
     "LogInputs", "SetTag", "GetMetricHistory", "ListArtifacts",
     "CreateRegisteredModel", "GetRegisteredModel", "SearchRegisteredModels", "UpdateRegisteredModel",
-    "SetRegisteredModelTag", "CreateModelVersion", "GetModelVersion", "UpdateModelVersion",
+    "SetRegisteredModelTag", "CreateModelVersion", "GetModelVersion", "UpdateModelVersion", "SetModelVersionTag",
     "SearchModelVersions", "GetLatestModelVersions", "GetModelVersionByAlias", "SetRegisteredModelAlias",
     "GetDownloadURIForModelVersionArtifacts",
   ] : "sagemaker-mlflow:${a}"]
@@ -138,6 +138,13 @@ locals {
         sid       = "ReadDataObjects"
         actions   = ["s3:GetObject", "s3:GetObjectVersion"]
         resources = ["${var.data_bucket_arn}/*"]
+      },
+      {
+        # write_recommendations (a Batch job) writes tomorrow's prices into the store;
+        # accepting and quarantining deliveries is MWAA's (modules/mwaa)
+        sid       = "WriteStorePrefixes"
+        actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+        resources = [for p in var.training_data_write_prefixes : "${var.data_bucket_arn}/${p}*"]
       },
       {
         sid        = "ListArtifactPrefixes"

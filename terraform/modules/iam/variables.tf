@@ -152,13 +152,24 @@ variable "allowed_regions" {
 }
 
 variable "training_artifact_prefixes" {
-  description = "Prefixes of the artifacts bucket the training job may read and write (checkpoints, exported policies, reports, MLflow artifacts)."
+  description = "Prefixes of the artifacts bucket the training job may read and write: runs/ (FORECOURT_RUNS: plans, step records, checkpoints, bundles, reports), models/ (exported policies), checkpoints/, reports/ and mlflow/ (MLflow artifacts, which the client writes to S3 itself)."
   type        = list(string)
-  default     = ["models/", "checkpoints/", "reports/", "mlflow/"]
+  default     = ["runs/", "models/", "checkpoints/", "reports/", "mlflow/"]
 
   validation {
     condition     = length(var.training_artifact_prefixes) > 0 && alltrue([for p in var.training_artifact_prefixes : can(regex("^[A-Za-z0-9][A-Za-z0-9._-]*/$", p))])
     error_message = "training_artifact_prefixes must be non-empty top-level prefixes ending in / (no wildcard, not the bucket root)."
+  }
+}
+
+variable "training_data_write_prefixes" {
+  description = "Prefixes of the data bucket the training job may write (and delete, for atomic replaces): the store's recommendations/ (write_recommendations). It reads the whole data bucket."
+  type        = list(string)
+  default     = ["store/recommendations/"]
+
+  validation {
+    condition     = length(var.training_data_write_prefixes) > 0 && alltrue([for p in var.training_data_write_prefixes : can(regex("^[A-Za-z0-9][A-Za-z0-9._=-]*(/[A-Za-z0-9._=-]+)*/$", p))])
+    error_message = "training_data_write_prefixes must be non-empty folder prefixes ending in / (no wildcard, not the bucket root)."
   }
 }
 

@@ -13,7 +13,7 @@ locals {
   # besides Environment (which every metric carries, = FORECOURT_ENV = var.environment).
   # tests/test_terraform_dashboard.py renders this module and fails when a widget or alarm
   # names a metric or a dimension set the catalogue does not have, or when an emitted metric
-  # is missing from the dashboard. RunFailedTasks is catalogued but nothing emits it yet.
+  # is missing from the dashboard.
   forecourt_namespace = "Forecourt"
   forecourt_metrics = {
     DeliveryRows                = []
@@ -29,6 +29,7 @@ locals {
     Promotions                  = ["Agent"]
     RecommendationsWritten      = ["Agent"]
     RecommendedPriceMedian      = ["Agent"]
+    RunFailedTasks              = []
     TaskFailures                = ["Task"]
   }
 
@@ -46,6 +47,7 @@ locals {
     { title = "Promotions", metrics = ["Promotions"], stat = "Sum" },
     { title = "Recommendations: stations priced for tomorrow", metrics = ["RecommendationsWritten"], stat = "Sum" },
     { title = "Recommendations: median price ($/L)", metrics = ["RecommendedPriceMedian"], stat = "Average" },
+    { title = "Run: failed tasks (from the run report)", metrics = ["RunFailedTasks"], stat = "Sum" },
   ]
   daily = 86400
   # the Agent value of each line of a metric's graph ("" = the metric has no Agent dimension)
@@ -151,6 +153,7 @@ locals {
     {
       delivery_quarantined = "${local.alarm_prefix}delivery-quarantined"
       task_failures        = "${local.alarm_prefix}task-failures"
+      run_failed_tasks     = "${local.alarm_prefix}run-failed-tasks"
     },
     { for a in var.agents : "recommendations_missing_${a}" => "${local.alarm_prefix}recommendations-missing-${a}" if var.recommendations_alarm_enabled },
     { for a, _ in local.endpoints : "endpoint_5xx_${a}" => "${local.alarm_prefix}endpoint-5xx-${a}" },
@@ -309,6 +312,24 @@ resource "aws_cloudwatch_metric_alarm" "task_failures" {
     period      = 300
     return_data = true
   }
+}
+
+# The run report counts the run's failed steps (those that ran on MWAA and those that ran
+# as Batch jobs) once the run is over, whatever its state: one point per daily run.
+resource "aws_cloudwatch_metric_alarm" "run_failed_tasks" {
+  alarm_name          = local.alarm_names.run_failed_tasks
+  alarm_description   = "The daily run of ${var.environment} ended with failed tasks (RunFailedTasks > 0 over a day, from the run report); the report (runs/<day>/<run>/report.md) names them."
+  namespace           = local.forecourt_namespace
+  metric_name         = "RunFailedTasks"
+  dimensions          = { Environment = var.environment }
+  statistic           = "Sum"
+  period              = local.daily
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  tags                = local.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "recommendations_missing" {

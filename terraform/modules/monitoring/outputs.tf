@@ -14,11 +14,12 @@ output "dashboard_url" {
 }
 
 output "alarm_arns" {
-  description = "ARN of every alarm, by key (delivery_quarantined, task_failures, recommendations_missing_<agent>, endpoint_5xx_<agent>, endpoint_latency_<agent>)."
+  description = "ARN of every alarm, by key (delivery_quarantined, task_failures, run_failed_tasks, recommendations_missing_<agent>, endpoint_5xx_<agent>, endpoint_latency_<agent>)."
   value = merge(
     {
       delivery_quarantined = aws_cloudwatch_metric_alarm.delivery_quarantined.arn
       task_failures        = aws_cloudwatch_metric_alarm.task_failures.arn
+      run_failed_tasks     = aws_cloudwatch_metric_alarm.run_failed_tasks.arn
     },
     { for a, alarm in aws_cloudwatch_metric_alarm.recommendations_missing : "recommendations_missing_${a}" => alarm.arn },
     { for a, alarm in aws_cloudwatch_metric_alarm.endpoint_5xx : "endpoint_5xx_${a}" => alarm.arn },

@@ -20,21 +20,30 @@ locals {
   environment_arn = "arn:${local.partition}:airflow:${local.region}:${local.account}:environment/${local.name}"
   log_groups_arn  = "arn:${local.partition}:logs:${local.region}:${local.account}:log-group:airflow-${local.name}-*"
 
-  dags_bucket_arn      = var.dags_bucket_arn
-  data_bucket_name     = split(":::", var.data_bucket_arn)[1]
-  dags_object_keys     = compact([var.requirements_s3_path, var.plugins_s3_path, var.startup_script_s3_path])
-  dags_object_arns     = concat(["${local.dags_bucket_arn}/${var.dag_s3_path}/*"], [for k in local.dags_object_keys : "${local.dags_bucket_arn}/${k}"])
-  data_object_arns     = [for p in var.data_bucket_prefixes : "${var.data_bucket_arn}/${p}*"]
-  artifact_object_arns = [for p in var.artifacts_bucket_prefixes : "${var.artifacts_bucket_arn}/${p}*"]
-  data_list_prefixes = distinct(flatten([
-    for p in var.data_bucket_prefixes : [trimsuffix(p, "/"), "${p}*"]
-  ]))
-  artifact_list_prefixes = distinct(flatten([
-    for p in var.artifacts_bucket_prefixes : [trimsuffix(p, "/"), "${p}*"]
-  ]))
+  dags_bucket_arn  = var.dags_bucket_arn
+  data_bucket_name = split(":::", var.data_bucket_arn)[1]
+  runs_bucket_name = split(":::", var.artifacts_bucket_arn)[1]
+  dags_object_keys = compact([var.requirements_s3_path, var.plugins_s3_path, var.startup_script_s3_path])
+  dags_object_arns = concat(["${local.dags_bucket_arn}/${var.dag_s3_path}/*"], [for k in local.dags_object_keys : "${local.dags_bucket_arn}/${k}"])
 
-  # a SageMaker tracking server ARN as tracking URI: grant reading its registry
-  mlflow_server_arn = var.mlflow_tracking_uri != null && can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:mlflow-tracking-server/[A-Za-z0-9-]+$", coalesce(var.mlflow_tracking_uri, "-"))) ? var.mlflow_tracking_uri : null
+  # The store (FORECOURT_STORE) is a folder of the data bucket: the tasks read all of it
+  # (the sensor lists landing/, calibrate reads pricing/) and write only where validate
+  # accepts (pricing/), quarantines (quarantine/) and removes (landing/) deliveries.
+  # The run folders (FORECOURT_RUNS) are a folder of the artifacts bucket, read and written.
+  store_uri            = "s3://${local.data_bucket_name}/${trimsuffix(var.store_prefix, "/")}"
+  runs_uri             = "s3://${local.runs_bucket_name}/${trimsuffix(var.runs_prefix, "/")}"
+  store_read_arns      = ["${var.data_bucket_arn}/${var.store_prefix}*"]
+  store_write_arns     = [for f in var.store_write_folders : "${var.data_bucket_arn}/${var.store_prefix}${f}*"]
+  runs_object_arns     = ["${var.artifacts_bucket_arn}/${var.runs_prefix}*"]
+  store_list_prefixes  = [trimsuffix(var.store_prefix, "/"), "${var.store_prefix}*"]
+  runs_list_prefixes   = [trimsuffix(var.runs_prefix, "/"), "${var.runs_prefix}*"]
+  batch_job_queue_name = element(split("/", var.batch_job_queue_arn), 1)
+  batch_job_def_name   = element(split("/", var.batch_job_definition_arn_prefix), 1)
+
+  # a SageMaker tracking server ARN as tracking URI: grant reading its registry (an
+  # http(s) URL is a server outside AWS IAM: nothing to grant)
+  mlflow_server_arn  = can(regex(local.mlflow_arn_pattern, coalesce(var.mlflow_tracking_uri, "-"))) ? var.mlflow_tracking_uri : null
+  mlflow_arn_pattern = "^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:mlflow-tracking-server/[A-Za-z0-9-]+$"
 
   # MWAA publishes its own environment metrics (namespace AmazonMWAA) with this role;
   # Forecourt's tasks publish theirs under var.metrics_namespace.
@@ -153,14 +162,14 @@ locals {
         effect     = "Allow"
         actions    = ["s3:ListBucket"]
         resources  = [var.data_bucket_arn]
-        conditions = [{ test = "StringLike", variable = "s3:prefix", values = local.data_list_prefixes }]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = local.store_list_prefixes }]
       },
       {
-        sid        = "ArtifactsList"
+        sid        = "RunsList"
         effect     = "Allow"
         actions    = ["s3:ListBucket"]
         resources  = [var.artifacts_bucket_arn]
-        conditions = [{ test = "StringLike", variable = "s3:prefix", values = local.artifact_list_prefixes }]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = local.runs_list_prefixes }]
       },
       {
         sid        = "RunBucketsLocation"
@@ -170,10 +179,24 @@ locals {
         conditions = []
       },
       {
-        sid        = "RunObjectsReadWrite"
+        sid        = "StoreRead"
+        effect     = "Allow"
+        actions    = ["s3:GetObject"]
+        resources  = local.store_read_arns
+        conditions = []
+      },
+      {
+        sid        = "StoreWrite"
+        effect     = "Allow"
+        actions    = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+        resources  = local.store_write_arns
+        conditions = []
+      },
+      {
+        sid        = "RunsReadWrite"
         effect     = "Allow"
         actions    = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
-        resources  = concat(local.data_object_arns, local.artifact_object_arns)
+        resources  = local.runs_object_arns
         conditions = []
       },
       {
@@ -268,13 +291,16 @@ locals {
   # variables (and through airflow.configuration.conf.get("forecourt", "<key>")).
   forecourt_options = merge(
     {
-      "forecourt.env"                  = var.environment
+      "forecourt.runner"               = "batch"
+      "forecourt.batch_job_queue"      = local.batch_job_queue_name
+      "forecourt.batch_job_definition" = local.batch_job_def_name
+      "forecourt.batch_deferrable"     = var.batch_deferrable ? "true" : "false"
+      "forecourt.store"                = local.store_uri
+      "forecourt.runs"                 = local.runs_uri
       "forecourt.metrics"              = "cloudwatch"
       "forecourt.metrics_namespace"    = var.metrics_namespace
+      "forecourt.env"                  = var.environment
       "forecourt.sns_topic_arn"        = var.sns_topic_arn
-      "forecourt.store"                = "s3://${local.data_bucket_name}"
-      "forecourt.batch_job_queue"      = var.batch_job_queue_arn
-      "forecourt.batch_job_definition" = var.batch_job_definition_arn_prefix
     },
     var.mlflow_tracking_uri == null ? {} : { "forecourt.mlflow_tracking_uri" = var.mlflow_tracking_uri },
   )

@@ -220,7 +220,7 @@ variable "log_level" {
 }
 
 variable "batch_job_queue_arn" {
-  description = "The training job queue the DAG submits to."
+  description = "The training job queue the DAG submits to (forecourt.batch_job_queue gets its name)."
   type        = string
 
   validation {
@@ -230,7 +230,7 @@ variable "batch_job_queue_arn" {
 }
 
 variable "batch_job_definition_arn_prefix" {
-  description = "The training job definition's ARN without revision (training module output job_definition_arn_prefix)."
+  description = "The training job definition's ARN without revision (training module output job_definition_arn_prefix); forecourt.batch_job_definition gets its name, so SubmitJob runs the latest ACTIVE revision and a new image tag needs no MWAA update."
   type        = string
 
   validation {
@@ -250,6 +250,12 @@ variable "batch_log_group_arn" {
   }
 }
 
+variable "batch_deferrable" {
+  description = "forecourt.batch_deferrable: the DAG's Batch operators wait for their jobs in the triggerer (deferrable) instead of holding a worker slot per running job."
+  type        = bool
+  default     = true
+}
+
 variable "data_bucket_arn" {
   description = "ARN of the data bucket (the store: landing/, pricing/, quarantine/)."
   type        = string
@@ -260,14 +266,25 @@ variable "data_bucket_arn" {
   }
 }
 
-variable "data_bucket_prefixes" {
-  description = "Prefixes of the data bucket the MWAA tasks read and write (the store's layout, docs/data.md)."
+variable "store_prefix" {
+  description = "Folder of the data bucket that holds the store (FORECOURT_STORE = s3://<data bucket>/<store_prefix>): the tasks read all of it."
+  type        = string
+  default     = "store/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_=.-]+(/[A-Za-z0-9_=.-]+)*/$", var.store_prefix))
+    error_message = "store_prefix must be a folder prefix ending in \"/\", without wildcards or a leading \"/\"."
+  }
+}
+
+variable "store_write_folders" {
+  description = "Folders of the store the MWAA tasks write: validate moves a delivery out of landing/ into pricing/ (accepted) or quarantine/ (rejected). Relative to store_prefix."
   type        = list(string)
   default     = ["landing/", "pricing/", "quarantine/"]
 
   validation {
-    condition     = length(var.data_bucket_prefixes) >= 1 && alltrue([for p in var.data_bucket_prefixes : can(regex("^[A-Za-z0-9_=.-]+(/[A-Za-z0-9_=.-]+)*/$", p))])
-    error_message = "data_bucket_prefixes must be folder prefixes ending in \"/\", without wildcards or a leading \"/\"."
+    condition     = length(var.store_write_folders) >= 1 && alltrue([for p in var.store_write_folders : can(regex("^[A-Za-z0-9_=.-]+(/[A-Za-z0-9_=.-]+)*/$", p))])
+    error_message = "store_write_folders must be folder prefixes ending in \"/\", without wildcards or a leading \"/\"."
   }
 }
 
@@ -281,14 +298,14 @@ variable "artifacts_bucket_arn" {
   }
 }
 
-variable "artifacts_bucket_prefixes" {
-  description = "Prefixes of the artifacts bucket the MWAA tasks read and write (run folders, reports)."
-  type        = list(string)
-  default     = ["runs/", "reports/"]
+variable "runs_prefix" {
+  description = "Folder of the artifacts bucket that holds the run folders (FORECOURT_RUNS = s3://<artifacts bucket>/<runs_prefix>): plans, step records, reports; read and written."
+  type        = string
+  default     = "runs/"
 
   validation {
-    condition     = length(var.artifacts_bucket_prefixes) >= 1 && alltrue([for p in var.artifacts_bucket_prefixes : can(regex("^[A-Za-z0-9_=.-]+(/[A-Za-z0-9_=.-]+)*/$", p))])
-    error_message = "artifacts_bucket_prefixes must be folder prefixes ending in \"/\", without wildcards or a leading \"/\"."
+    condition     = can(regex("^[A-Za-z0-9_=.-]+(/[A-Za-z0-9_=.-]+)*/$", var.runs_prefix))
+    error_message = "runs_prefix must be a folder prefix ending in \"/\", without wildcards or a leading \"/\"."
   }
 }
 
@@ -314,9 +331,14 @@ variable "metrics_namespace" {
 }
 
 variable "mlflow_tracking_uri" {
-  description = "Optional FORECOURT_MLFLOW_TRACKING_URI for the MWAA tasks (the SageMaker MLflow tracking server ARN: the role then gets read-only registry access to it); null leaves it unset."
+  description = "FORECOURT_MLFLOW_TRACKING_URI for the MWAA tasks and the plugin's page: a SageMaker MLflow tracking server ARN (the role then gets read-only registry access to that server) or the http(s) URL of an MLflow server reachable from the VPC (nothing to grant); null leaves it unset."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.mlflow_tracking_uri == null || can(regex("^(arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:mlflow-tracking-server/[A-Za-z0-9-]+|https?://[^\\s/]+(/[^\\s]*)?)$", coalesce(var.mlflow_tracking_uri, "-")))
+    error_message = "mlflow_tracking_uri must be null, a SageMaker MLflow tracking server ARN or an http(s) URL."
+  }
 }
 
 variable "permission_boundary_arn" {

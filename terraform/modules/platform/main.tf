@@ -17,15 +17,20 @@ locals {
   })
 
   # Names fixed here so roles can be scoped to resources created later (no cycles):
-  # the training module names its repositories, queue and job definition the same way.
+  # the training and mlflow modules name their repositories, queue, job definition, log
+  # group and tracking server the same way (the checks at the bottom hold them to it).
   ecr_repository_arns = [
     for r in ["training", "serving"] :
-    "arn:${local.partition}:ecr:${local.region}:${local.account}:repository/${var.name_prefix}-${r}"
+    "arn:${local.partition}:ecr:${local.region}:${local.account}:repository/${var.name_prefix}/${r}"
   ]
-  batch_job_queue_arn             = "arn:${local.partition}:batch:${local.region}:${local.account}:job-queue/${var.name_prefix}-training"
-  batch_job_definition_arn_prefix = "arn:${local.partition}:batch:${local.region}:${local.account}:job-definition/${var.name_prefix}-training"
+  batch_job_queue_name            = "${var.name_prefix}-training"
+  batch_job_definition_name       = "${var.name_prefix}-training"
+  batch_log_group_name            = "/aws/batch/${var.name_prefix}-training"
+  batch_job_queue_arn             = "arn:${local.partition}:batch:${local.region}:${local.account}:job-queue/${local.batch_job_queue_name}"
+  batch_job_definition_arn_prefix = "arn:${local.partition}:batch:${local.region}:${local.account}:job-definition/${local.batch_job_definition_name}"
+  mlflow_tracking_server_arn      = "arn:${local.partition}:sagemaker:${local.region}:${local.account}:mlflow-tracking-server/${var.name_prefix}-mlflow"
   endpoint_names                  = { for a in local.agents : a => "${var.name_prefix}-${a}" }
-  mwaa_environment_name           = var.name_prefix
+  mwaa_environment_name           = "${var.name_prefix}-mwaa"
 
   endpoints_with_nat = ["ecr.api", "ecr.dkr", "logs", "sts"]
   endpoints_without_nat = [
@@ -95,6 +100,36 @@ module "monitoring" {
   mwaa_environment_name = local.mwaa_environment_name
 }
 
+# ---- the settings every step reads (rl_core: FORECOURT_*) ------------------------------
+# One place for the values the Batch jobs (job definition environment) and the MWAA tasks
+# (forecourt.* configuration options) get, and the stack's outputs expose.
+locals {
+  metrics_namespace = "Forecourt" # rl_core/telemetry/catalogue.py NAMESPACE
+  store_prefix      = "store/"    # the store: a folder of the data bucket
+  runs_prefix       = "runs/"     # the run folders: a folder of the artifacts bucket
+  store_uri         = "s3://${module.storage.bucket_names["data"]}/${trimsuffix(local.store_prefix, "/")}"
+  runs_uri          = "s3://${module.storage.bucket_names["artifacts"]}/${trimsuffix(local.runs_prefix, "/")}"
+
+  # an existing MLflow server (var.mlflow_tracking_uri) wins over the managed one; the
+  # validation of var.mlflow_tracking_uri makes sure one of the two exists
+  mlflow_tracking_uri = coalesce(var.mlflow_tracking_uri, var.enable_mlflow ? local.mlflow_tracking_server_arn : null)
+  mlflow_uri_is_arn   = can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:mlflow-tracking-server/[A-Za-z0-9-]+$", local.mlflow_tracking_uri))
+  # the tracking server the jobs may use (sagemaker-mlflow:*): the URI's, or the managed one
+  mlflow_server_arn_for_iam = local.mlflow_uri_is_arn ? local.mlflow_tracking_uri : local.mlflow_tracking_server_arn
+
+  batch_job_environment = {
+    FORECOURT_STORE               = local.store_uri
+    FORECOURT_RUNS                = local.runs_uri
+    FORECOURT_MLFLOW_TRACKING_URI = local.mlflow_tracking_uri
+    FORECOURT_METRICS             = "cloudwatch"
+    FORECOURT_METRICS_NAMESPACE   = local.metrics_namespace
+    FORECOURT_ENV                 = var.environment
+    FORECOURT_SNS_TOPIC_ARN       = module.monitoring.sns_topic_arn
+    MLFLOW_DISABLE_TELEMETRY      = "true"
+    # AWS_DEFAULT_REGION: set by the training module
+  }
+}
+
 module "iam" {
   source                          = "../iam"
   name_prefix                     = var.name_prefix
@@ -109,6 +144,11 @@ module "iam" {
   batch_job_definition_arn_prefix = local.batch_job_definition_arn_prefix
   admin_principal_arns            = var.admin_principal_arns
   trusted_account_id              = var.deploy_account_id
+  mlflow_tracking_server_arn      = local.mlflow_server_arn_for_iam
+  training_log_group_name         = local.batch_log_group_name
+  metrics_namespace               = local.metrics_namespace
+  training_artifact_prefixes      = [local.runs_prefix, "models/", "checkpoints/", "reports/", "mlflow/"]
+  training_data_write_prefixes    = ["${local.store_prefix}recommendations/"]
 }
 
 module "training" {
@@ -124,6 +164,7 @@ module "training" {
   service_role_arn     = module.iam.batch_service_role_arn
   kms_key_arn          = module.kms.key_arn
   image_tag            = var.image_tag
+  job_environment      = local.batch_job_environment
 }
 
 module "serving" {
@@ -153,58 +194,102 @@ module "mlflow" {
   mlflow_version       = "3.0"
 }
 
-# The DAGs, the plugin and the MWAA requirements file, uploaded from this checkout.
+# ---- what MWAA runs, uploaded from this checkout -----------------------------------------
+# dags/*.py; plugins.zip (docker/mwaa/build_plugins.py: the Forecourt plugin and the
+# torch-free part of rl_core, built before the plan); the requirements file and the startup
+# script (docker/mwaa/). The dags bucket is versioned: MWAA is pinned to the object versions
+# uploaded here, so a changed zip, requirements file or script rolls out with the apply.
 locals {
-  repo_root = "${path.module}/../../.."
+  repo_root        = "${path.module}/../../.."
+  plugins_zip_path = coalesce(var.plugins_zip_path, "${local.repo_root}/build/mwaa/plugins.zip")
   dag_files = {
     for f in fileset("${local.repo_root}/dags", "*.py") : "dags/${f}" => "${local.repo_root}/dags/${f}"
   }
-  plugin_files = {
-    for f in fileset("${local.repo_root}/plugins", "*.py") : "plugins/${f}" => "${local.repo_root}/plugins/${f}"
-  }
-  airflow_files = merge(local.dag_files, local.plugin_files, {
+  mwaa_files = {
+    "plugins.zip"      = local.plugins_zip_path
     "requirements.txt" = "${local.repo_root}/docker/mwaa/requirements.txt"
-  })
+    "startup.sh"       = "${local.repo_root}/docker/mwaa/startup.sh"
+  }
+  airflow_files = var.upload_airflow_files ? merge(local.dag_files, local.mwaa_files) : {}
 }
 
 resource "aws_s3_object" "airflow" {
-  for_each    = var.upload_airflow_files ? local.airflow_files : {}
+  for_each    = local.airflow_files
   bucket      = module.storage.bucket_names["dags"]
   key         = each.key
   source      = each.value
-  source_hash = filemd5(each.value)
+  source_hash = fileexists(each.value) ? filemd5(each.value) : null
   kms_key_id  = module.kms.key_arn
   tags        = local.tags
+
+  lifecycle {
+    precondition {
+      condition = fileexists(each.value)
+      error_message = (
+        each.key == "plugins.zip"
+        ? "${abspath(each.value)} does not exist: build MWAA's plugins.zip first. From the repository root, `python3 docker/mwaa/build_plugins.py` writes build/mwaa/plugins.zip (the default), or `python3 docker/mwaa/build_plugins.py --out <path>` with plugins_zip_path = <path>."
+        : "${abspath(each.value)} does not exist (uploaded to the dags bucket as ${each.key})."
+      )
+    }
+  }
 }
 
 module "mwaa" {
-  count                           = var.enable_mwaa ? 1 : 0
-  source                          = "../mwaa"
-  name_prefix                     = var.name_prefix
-  tags                            = local.tags
-  environment                     = var.environment
-  subnet_ids                      = slice(module.network.private_subnet_ids, 0, 2)
-  security_group_ids              = [module.network.workload_security_group_id]
-  dags_bucket_arn                 = module.storage.bucket_arns["dags"]
-  kms_key_arn                     = module.kms.key_arn
-  webserver_access_mode           = var.mwaa_webserver_access_mode
-  environment_class               = var.mwaa_environment_class
-  airflow_version                 = var.airflow_version
-  requirements_s3_path            = "requirements.txt"
-  batch_job_queue_arn             = module.training.job_queue_arn
-  batch_job_definition_arn_prefix = local.batch_job_definition_arn_prefix
-  data_bucket_arn                 = module.storage.bucket_arns["data"]
-  artifacts_bucket_arn            = module.storage.bucket_arns["artifacts"]
-  sns_topic_arn                   = module.monitoring.sns_topic_arn
-  permission_boundary_arn         = module.iam.permission_boundary_arn
-
-  depends_on = [aws_s3_object.airflow] # the DAGs and requirements are there first
+  count                            = var.enable_mwaa ? 1 : 0
+  source                           = "../mwaa"
+  name_prefix                      = var.name_prefix
+  tags                             = local.tags
+  environment                      = var.environment
+  subnet_ids                       = slice(module.network.private_subnet_ids, 0, 2)
+  security_group_ids               = [module.network.workload_security_group_id]
+  dags_bucket_arn                  = module.storage.bucket_arns["dags"]
+  kms_key_arn                      = module.kms.key_arn
+  webserver_access_mode            = var.mwaa_webserver_access_mode
+  environment_class                = var.mwaa_environment_class
+  airflow_version                  = var.airflow_version
+  requirements_s3_path             = "requirements.txt"
+  requirements_s3_object_version   = try(aws_s3_object.airflow["requirements.txt"].version_id, null)
+  plugins_s3_path                  = "plugins.zip"
+  plugins_s3_object_version        = try(aws_s3_object.airflow["plugins.zip"].version_id, null)
+  startup_script_s3_path           = "startup.sh"
+  startup_script_s3_object_version = try(aws_s3_object.airflow["startup.sh"].version_id, null)
+  batch_job_queue_arn              = module.training.job_queue_arn
+  batch_job_definition_arn_prefix  = local.batch_job_definition_arn_prefix
+  batch_log_group_arn              = module.training.log_group_arn
+  data_bucket_arn                  = module.storage.bucket_arns["data"]
+  store_prefix                     = local.store_prefix
+  artifacts_bucket_arn             = module.storage.bucket_arns["artifacts"]
+  runs_prefix                      = local.runs_prefix
+  sns_topic_arn                    = module.monitoring.sns_topic_arn
+  metrics_namespace                = local.metrics_namespace
+  mlflow_tracking_uri              = local.mlflow_tracking_uri
+  permission_boundary_arn          = module.iam.permission_boundary_arn
 }
 
-# the training module must name what the roles were scoped to
+# the training and mlflow modules must name what the roles and settings were scoped to
 check "scoped_names_match" {
   assert {
-    condition     = module.training.job_queue_arn == local.batch_job_queue_arn
-    error_message = "the Batch job queue is not named ${var.name_prefix}-training: the roles are scoped to that name"
+    condition     = module.training.job_queue_arn == local.batch_job_queue_arn && module.training.job_definition_name == local.batch_job_definition_name
+    error_message = "the Batch job queue and job definition are not named ${local.batch_job_queue_name}: the roles are scoped to that name"
+  }
+
+  assert {
+    condition     = module.training.log_group_name == local.batch_log_group_name
+    error_message = "the training jobs do not log to ${local.batch_log_group_name}: the job role is scoped to it"
+  }
+
+  assert {
+    condition     = toset(values(module.training.ecr_repository_arns)) == toset(local.ecr_repository_arns)
+    error_message = "the ECR repositories are not ${var.name_prefix}/training and ${var.name_prefix}/serving: the job and SageMaker roles pull from those"
+  }
+
+  assert {
+    condition     = !var.enable_mwaa || try(module.mwaa[0].environment_name, local.mwaa_environment_name) == local.mwaa_environment_name
+    error_message = "the MWAA environment is not named ${local.mwaa_environment_name}: the dashboard's AWS/MWAA widgets search for that name"
+  }
+
+  assert {
+    condition     = !var.enable_mlflow || try(module.mlflow[0].tracking_server_arn, local.mlflow_tracking_server_arn) == local.mlflow_tracking_server_arn
+    error_message = "the MLflow tracking server is not named ${var.name_prefix}-mlflow: FORECOURT_MLFLOW_TRACKING_URI and the roles point at that ARN"
   }
 }

@@ -24,8 +24,88 @@ output "dashboard_name" {
 }
 
 output "batch_job_queue_arn" {
-  description = "Where the DAG submits training trials."
+  description = "ARN of the Batch job queue the DAG submits the torch steps to."
   value       = module.training.job_queue_arn
+}
+
+output "batch_job_queue_name" {
+  description = "Name of the Batch job queue (FORECOURT_BATCH_JOB_QUEUE; MWAA's forecourt.batch_job_queue)."
+  value       = module.training.job_queue_name
+}
+
+output "batch_job_definition_arn" {
+  description = "ARN of the current revision of the Batch job definition (the step contract on the training image at image_tag)."
+  value       = module.training.job_definition_arn
+}
+
+output "batch_job_definition_name" {
+  description = "Name of the Batch job definition (FORECOURT_BATCH_JOB_DEFINITION; MWAA's forecourt.batch_job_definition): SubmitJob by name runs its latest ACTIVE revision."
+  value       = module.training.job_definition_name
+}
+
+output "batch_job_command" {
+  description = "The job definition's command: forecourt pipeline step Ref::step --plan Ref::plan --agent Ref::agent --trial Ref::trial."
+  value       = module.training.job_command
+}
+
+output "batch_job_environment" {
+  description = "Environment of every Batch job (FORECOURT_* settings and AWS_DEFAULT_REGION): name -> value."
+  value       = module.training.job_environment
+}
+
+output "batch_log_group_name" {
+  description = "CloudWatch log group of the Batch jobs (the Batch operator shows these logs in the Airflow task log)."
+  value       = module.training.log_group_name
+}
+
+output "store_uri" {
+  description = "The pricing data store, a folder of the data bucket (FORECOURT_STORE): deliveries land in <store_uri>/landing/date=YYYY-MM-DD/."
+  value       = local.store_uri
+}
+
+output "runs_uri" {
+  description = "Where the daily runs keep their folders, a folder of the artifacts bucket (FORECOURT_RUNS): plans, step records, checkpoints, bundles, reports."
+  value       = local.runs_uri
+}
+
+output "mlflow_tracking_uri" {
+  description = "The MLflow server every step uses (FORECOURT_MLFLOW_TRACKING_URI): mlflow_tracking_uri when set, else the managed tracking server's ARN."
+  value       = local.mlflow_tracking_uri
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of Forecourt's metrics (FORECOURT_METRICS_NAMESPACE; FORECOURT_METRICS is cloudwatch)."
+  value       = local.metrics_namespace
+}
+
+output "environment" {
+  description = "The environment name (FORECOURT_ENV; the Environment dimension of every metric)."
+  value       = var.environment
+}
+
+output "region" {
+  description = "The stack's region (AWS_DEFAULT_REGION of the jobs)."
+  value       = local.region
+}
+
+output "dags_bucket" {
+  description = "The MWAA source bucket: dags/, plugins.zip, requirements.txt, startup.sh."
+  value       = module.storage.bucket_names["dags"]
+}
+
+output "mwaa_environment_name" {
+  description = "The MWAA environment (null when MWAA is disabled)."
+  value       = var.enable_mwaa ? module.mwaa[0].environment_name : null
+}
+
+output "mwaa_airflow_configuration_options" {
+  description = "The Airflow configuration options of the MWAA environment, forecourt.* included (null when MWAA is disabled)."
+  value       = var.enable_mwaa ? module.mwaa[0].airflow_configuration_options : null
+}
+
+output "mwaa_object_versions" {
+  description = "S3 object versions MWAA is pinned to: plugins.zip, requirements.txt, startup.sh (empty when the files are not uploaded)."
+  value       = { for k, o in aws_s3_object.airflow : k => o.version_id if !startswith(k, "dags/") }
 }
 
 output "ecr_repository_urls" {
@@ -39,7 +119,7 @@ output "endpoint_names" {
 }
 
 output "mlflow_tracking_server_arn" {
-  description = "FORECOURT_MLFLOW_TRACKING_URI for the registry (null when disabled)."
+  description = "The managed SageMaker MLflow tracking server (null when enable_mlflow is off); the tracking URI in use is mlflow_tracking_uri."
   value       = var.enable_mlflow ? module.mlflow[0].tracking_server_arn : null
 }
 

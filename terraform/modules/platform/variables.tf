@@ -88,9 +88,14 @@ variable "training_max_vcpus" {
 }
 
 variable "image_tag" {
-  description = "Tag of the training and serving images in ECR (immutable tags: a release)."
+  description = "Tag of the training and serving images in ECR, as pushed (docker/README.md; immutable tags: one per release). The Batch job definition and the SageMaker models run it."
   type        = string
   default     = "0.1.0"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be a Docker tag other than \"latest\" (the repositories are IMMUTABLE)."
+  }
 }
 
 variable "serving_instance_type" {
@@ -112,9 +117,25 @@ variable "enable_mwaa" {
 }
 
 variable "enable_mlflow" {
-  description = "Create the SageMaker managed MLflow tracking server (not in moto: off in the offline apply test)."
+  description = "Create the SageMaker managed MLflow tracking server (not in moto: off in the offline apply test). Its ARN is the tracking URI unless mlflow_tracking_uri names another server."
   type        = bool
   default     = true
+}
+
+variable "mlflow_tracking_uri" {
+  description = "An existing MLflow server to use instead of the managed one: a SageMaker MLflow tracking server ARN, or the http(s) URL of a server the jobs and MWAA reach from the VPC (the offline rehearsal's, say: moto has no SageMaker MLflow). null uses the managed server (enable_mlflow). What is wired everywhere (Batch job environment, MWAA options, output mlflow_tracking_uri) is coalesce(mlflow_tracking_uri, the managed server's ARN)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.mlflow_tracking_uri == null || can(regex("^(arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:mlflow-tracking-server/[A-Za-z0-9-]+|https?://[^\\s/]+(/[^\\s]*)?)$", coalesce(var.mlflow_tracking_uri, "-")))
+    error_message = "mlflow_tracking_uri must be null, a SageMaker MLflow tracking server ARN (arn:aws:sagemaker:<region>:<account>:mlflow-tracking-server/<name>) or an http(s) URL."
+  }
+
+  validation {
+    condition     = var.mlflow_tracking_uri != null || var.enable_mlflow
+    error_message = "No MLflow server: set enable_mlflow = true (the managed server) or mlflow_tracking_uri (an existing one); the registry steps need one."
+  }
 }
 
 variable "mwaa_environment_class" {
@@ -142,7 +163,18 @@ variable "mlflow_tracking_server_size" {
 }
 
 variable "upload_airflow_files" {
-  description = "Upload dags/, plugins/ and the MWAA requirements file to the dags bucket (off in the moto apply test: moto applies the TLS-only bucket policy's Deny without its condition)."
+  description = "Upload dags/*.py, plugins.zip, docker/mwaa/requirements.txt and docker/mwaa/startup.sh to the dags bucket and pin MWAA to their object versions (off in the moto apply test: moto applies the TLS-only bucket policy's Deny without its condition)."
   type        = bool
   default     = true
+}
+
+variable "plugins_zip_path" {
+  description = "MWAA's plugins.zip, built by `python3 docker/mwaa/build_plugins.py` (the Forecourt plugin and the torch-free part of rl_core). null means build/mwaa/plugins.zip in the repository. The plan fails, saying so, when the file is missing and upload_airflow_files is on."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.plugins_zip_path == null || endswith(coalesce(var.plugins_zip_path, "-"), ".zip")
+    error_message = "plugins_zip_path must be null or the path of a .zip file."
+  }
 }

@@ -1,6 +1,7 @@
 # GPU training on AWS Batch: ECR repositories (training, serving), a managed EC2 compute
 # environment on the ECS GPU AMI that scales to zero, a job queue and the training job
-# definition the Airflow DAG submits (`forecourt pipeline step <step> --plan <plan>`).
+# definition the Airflow DAG submits: the step contract
+# `forecourt pipeline step <step> --plan <plan URI> --agent <agent> --trial <n>`.
 
 data "aws_region" "current" {}
 
@@ -11,8 +12,22 @@ locals {
 
   image = "${aws_ecr_repository.this["training"].repository_url}:${var.image_tag}"
 
-  # The worker CLI the DAG submits; Ref:: values come from the job's parameters.
-  command = ["forecourt", "pipeline", "step", "Ref::step", "--plan", "Ref::plan"]
+  # The step contract (rl_core/pipeline/contract.py): every DAG step that needs torch is
+  # this command; Ref:: values come from SubmitJob's parameters, or from the defaults
+  # below. "-" means "not given" (a step that takes no agent or trial).
+  command = [
+    "forecourt", "pipeline", "step", "Ref::step",
+    "--plan", "Ref::plan",
+    "--agent", "Ref::agent",
+    "--trial", "Ref::trial",
+  ]
+  # step and plan have no default: the DAG passes both on every SubmitJob, and a job
+  # submitted without them fails at once on the literal "Ref::step" instead of running a
+  # step nobody asked for.
+  parameters = merge({ agent = "-", trial = "-" }, var.job_parameter_defaults)
+
+  # boto3 (s3fs, CloudWatch, SNS, the sagemaker-mlflow plugin) needs a region
+  environment = merge({ AWS_DEFAULT_REGION = data.aws_region.current.name }, var.job_environment)
 
   resource_requirements = concat(
     [
@@ -30,7 +45,7 @@ locals {
       resourceRequirements = local.resource_requirements
       privileged           = false
       environment = [
-        for k in sort(keys(var.job_environment)) : { name = k, value = var.job_environment[k] }
+        for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }
       ]
       logConfiguration = {
         logDriver = "awslogs"
@@ -218,7 +233,7 @@ resource "aws_batch_job_definition" "training" {
   platform_capabilities = ["EC2"]
   propagate_tags        = true
   container_properties  = jsonencode(local.container_properties)
-  parameters            = var.job_parameter_defaults
+  parameters            = local.parameters
 
   retry_strategy {
     attempts = var.job_attempts

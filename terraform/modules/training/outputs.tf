@@ -57,3 +57,18 @@ output "launch_template_id" {
   description = "ID of the GPU instances' launch template."
   value       = aws_launch_template.gpu.id
 }
+
+output "job_command" {
+  description = "The job definition's command: the step contract `forecourt pipeline step Ref::step --plan Ref::plan --agent Ref::agent --trial Ref::trial`."
+  value       = local.command
+}
+
+output "job_parameter_defaults" {
+  description = "Defaults of the job parameters (agent and trial \"-\", i.e. not given; step and plan come with every SubmitJob)."
+  value       = local.parameters
+}
+
+output "job_environment" {
+  description = "Environment of the training container (AWS_DEFAULT_REGION and the FORECOURT_* settings): name -> value."
+  value       = local.environment
+}

@@ -176,27 +176,39 @@ variable "gpus_per_job" {
 }
 
 variable "job_parameter_defaults" {
-  description = "Default values of the job definition's parameters, substituted into the command's Ref::step and Ref::plan; the DAG passes both on every SubmitJob."
-  type        = map(string)
-  default = {
-    step = "train_trial"
-    plan = "unset"
-  }
-
-  validation {
-    condition     = contains(keys(var.job_parameter_defaults), "step") && contains(keys(var.job_parameter_defaults), "plan")
-    error_message = "job_parameter_defaults must hold the keys \"step\" and \"plan\"."
-  }
-}
-
-variable "job_environment" {
-  description = "Environment variables of the training container (e.g. FORECOURT_ENV, FORECOURT_METRICS, FORECOURT_STORE, FORECOURT_MLFLOW_TRACKING_URI)."
+  description = "Defaults of the job definition's parameters (Ref::step, Ref::plan, Ref::agent, Ref::trial in the command), merged over the module's own: agent = \"-\" and trial = \"-\" (\"-\" is \"not given\"). step and plan have none on purpose: the DAG passes both on every SubmitJob."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.job_environment) : can(regex("^[A-Z_][A-Z0-9_]*$", k)) && !startswith(k, "AWS_BATCH")])
-    error_message = "job_environment keys must be UPPER_SNAKE_CASE and must not start with AWS_BATCH (reserved)."
+    condition     = alltrue([for k in keys(var.job_parameter_defaults) : contains(["step", "plan", "agent", "trial"], k)])
+    error_message = "job_parameter_defaults keys must be among step, plan, agent and trial (the command's Ref:: names)."
+  }
+
+  validation {
+    condition     = alltrue([for v in values(var.job_parameter_defaults) : length(v) > 0 && length(v) <= 1024])
+    error_message = "job_parameter_defaults values must be 1 to 1024 characters."
+  }
+}
+
+variable "job_environment" {
+  description = "Environment of the training container, besides AWS_DEFAULT_REGION (the module sets it to the provider's region): the settings rl_core reads, e.g. FORECOURT_STORE, FORECOURT_RUNS, FORECOURT_MLFLOW_TRACKING_URI, FORECOURT_METRICS, FORECOURT_ENV, FORECOURT_SNS_TOPIC_ARN. Values are stored in the job definition in clear: no secrets."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.job_environment) : can(regex("^[A-Z_][A-Z0-9_]*$", k)) && !startswith(k, "AWS_BATCH") && !startswith(k, "ECS_")])
+    error_message = "job_environment keys must be UPPER_SNAKE_CASE and must not start with AWS_BATCH or ECS_ (reserved by Batch and ECS)."
+  }
+
+  validation {
+    condition     = alltrue([for v in values(var.job_environment) : v != null && length(v) <= 4096])
+    error_message = "job_environment values must be set (no null) and at most 4096 characters."
+  }
+
+  validation {
+    condition     = !anytrue([for k in keys(var.job_environment) : can(regex("(SECRET|PASSWORD|TOKEN|ACCESS_KEY)", k))])
+    error_message = "job_environment must not carry secrets (job definitions are readable in clear): use the job role, or a secret reference."
   }
 }
 

@@ -183,18 +183,32 @@ run "training_job_least_privilege" {
   assert {
     condition = alltrue(flatten([
       for s in output.policy_statements["training_job"] : [
-        for r in s.resources : startswith(r, "${var.artifacts_bucket_arn}/") && r != "${var.artifacts_bucket_arn}/*"
+        for r in s.resources : (startswith(r, "${var.artifacts_bucket_arn}/") || startswith(r, "${var.data_bucket_arn}/")) && !contains(["${var.artifacts_bucket_arn}/*", "${var.data_bucket_arn}/*"], r)
       ] if contains(s.actions, "s3:PutObject")
     ]))
-    error_message = "The training job writes only under artifact prefixes (never the whole bucket, never the data bucket)."
+    error_message = "The training job writes only under named prefixes (never a whole bucket)."
   }
   assert {
     condition = alltrue(flatten([
       for s in output.policy_statements["training_job"] : [
-        for r in s.resources : !startswith(r, var.data_bucket_arn)
+        for r in s.resources : !startswith(r, var.data_bucket_arn) || r == "${var.data_bucket_arn}/store/recommendations/*"
       ] if anytrue([for a in s.actions : contains(["s3:PutObject", "s3:DeleteObject"], a)])
     ]))
-    error_message = "The training job must not write the data bucket."
+    error_message = "The training job writes the data bucket only under the store's recommendations/ (write_recommendations)."
+  }
+  assert {
+    condition = anytrue([
+      for s in output.policy_statements["training_job"] :
+      contains(s.actions, "s3:PutObject") && contains(s.actions, "s3:GetObject") && contains(s.resources, "${var.artifacts_bucket_arn}/runs/*")
+    ])
+    error_message = "The training job reads and writes the run folders (FORECOURT_RUNS = s3://<artifacts>/runs)."
+  }
+  assert {
+    condition = anytrue([
+      for s in output.policy_statements["training_job"] :
+      contains(s.actions, "sagemaker-mlflow:SetRegisteredModelAlias") && contains(s.actions, "sagemaker-mlflow:SetModelVersionTag") && !anytrue([for a in s.actions : endswith(a, ":*")])
+    ])
+    error_message = "The training job registers, tags and promotes models (named sagemaker-mlflow actions, no wildcard)."
   }
   assert {
     condition = anytrue([

@@ -53,7 +53,7 @@ run "full" {
 
   assert {
     condition = alltrue(concat(
-      [for a in [aws_cloudwatch_metric_alarm.delivery_quarantined, aws_cloudwatch_metric_alarm.task_failures] : a.alarm_actions == toset([aws_sns_topic.alarms.arn])],
+      [for a in [aws_cloudwatch_metric_alarm.delivery_quarantined, aws_cloudwatch_metric_alarm.task_failures, aws_cloudwatch_metric_alarm.run_failed_tasks] : a.alarm_actions == toset([aws_sns_topic.alarms.arn])],
       [for a in values(aws_cloudwatch_metric_alarm.recommendations_missing) : a.alarm_actions == toset([aws_sns_topic.alarms.arn])],
       [for a in values(aws_cloudwatch_metric_alarm.endpoint_5xx) : a.alarm_actions == toset([aws_sns_topic.alarms.arn])],
       [for a in values(aws_cloudwatch_metric_alarm.endpoint_latency) : a.alarm_actions == toset([aws_sns_topic.alarms.arn])],
@@ -62,13 +62,27 @@ run "full" {
   }
 
   assert {
-    condition     = length(output.alarm_arns) == 2 + 2 + 2 * 2
-    error_message = "Expected quarantine + task-failure alarms, one recommendations alarm per agent and two alarms per endpoint."
+    condition     = length(output.alarm_arns) == 3 + 2 + 2 * 2
+    error_message = "Expected quarantine, task-failure and run-failed-tasks alarms, one recommendations alarm per agent and two alarms per endpoint."
   }
 
   assert {
     condition     = aws_cloudwatch_metric_alarm.delivery_quarantined.namespace == "Forecourt" && aws_cloudwatch_metric_alarm.delivery_quarantined.dimensions == tomap({ Environment = "prod" }) && aws_cloudwatch_metric_alarm.delivery_quarantined.threshold == 1 && aws_cloudwatch_metric_alarm.delivery_quarantined.comparison_operator == "GreaterThanOrEqualToThreshold"
     error_message = "DeliveryQuarantined >= 1 in this environment must alarm."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.run_failed_tasks.namespace == "Forecourt" &&
+      aws_cloudwatch_metric_alarm.run_failed_tasks.metric_name == "RunFailedTasks" &&
+      aws_cloudwatch_metric_alarm.run_failed_tasks.dimensions == tomap({ Environment = "prod" }) &&
+      aws_cloudwatch_metric_alarm.run_failed_tasks.statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.run_failed_tasks.period == 86400 &&
+      aws_cloudwatch_metric_alarm.run_failed_tasks.comparison_operator == "GreaterThanThreshold" &&
+      aws_cloudwatch_metric_alarm.run_failed_tasks.threshold == 0 &&
+      aws_cloudwatch_metric_alarm.run_failed_tasks.treat_missing_data == "notBreaching"
+    )
+    error_message = "A day whose RunFailedTasks sum is above 0 must alarm; a day without a run must not."
   }
 
   assert {
@@ -167,8 +181,8 @@ run "minimal" {
   }
 
   assert {
-    condition     = length(output.alarm_arns) == 2
-    error_message = "Without endpoints and with the recommendations alarm off, only the quarantine and task-failure alarms remain."
+    condition     = length(output.alarm_arns) == 3
+    error_message = "Without endpoints and with the recommendations alarm off, only the quarantine, task-failure and run-failed-tasks alarms remain."
   }
 
   assert {

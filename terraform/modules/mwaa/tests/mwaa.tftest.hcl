@@ -138,10 +138,27 @@ run "forecourt_settings_reach_airflow" {
     condition = (
       aws_mwaa_environment.this.airflow_configuration_options["forecourt.env"] == "prod" &&
       aws_mwaa_environment.this.airflow_configuration_options["forecourt.metrics"] == "cloudwatch" &&
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.metrics_namespace"] == "Forecourt" &&
       aws_mwaa_environment.this.airflow_configuration_options["forecourt.sns_topic_arn"] == var.sns_topic_arn &&
-      aws_mwaa_environment.this.airflow_configuration_options["forecourt.store"] == "s3://forecourt-prod-data"
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.store"] == "s3://forecourt-prod-data/store" &&
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.runs"] == "s3://forecourt-prod-artifacts/runs"
     )
-    error_message = "FORECOURT_ENV, FORECOURT_METRICS, FORECOURT_SNS_TOPIC_ARN and FORECOURT_STORE must be passed as forecourt.* options"
+    error_message = "FORECOURT_ENV, _METRICS, _METRICS_NAMESPACE, _SNS_TOPIC_ARN, _STORE and _RUNS must be passed as forecourt.* options"
+  }
+
+  assert {
+    condition = (
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.runner"] == "batch" &&
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.batch_job_queue"] == "forecourt-prod-training" &&
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.batch_job_definition"] == "forecourt-prod-training" &&
+      aws_mwaa_environment.this.airflow_configuration_options["forecourt.batch_deferrable"] == "true"
+    )
+    error_message = "on MWAA the torch steps run as Batch jobs: runner=batch, the queue and job definition by name, deferrable"
+  }
+
+  assert {
+    condition     = !contains(keys(aws_mwaa_environment.this.airflow_configuration_options), "forecourt.mlflow_tracking_uri")
+    error_message = "without a tracking URI no forecourt.mlflow_tracking_uri option is set"
   }
 
   assert {
@@ -246,10 +263,28 @@ run "execution_role_is_least_privilege" {
   assert {
     condition = alltrue(flatten([
       for s in output.policy_statements : [
-        for r in s.resources : can(regex("^arn:aws:s3:::forecourt-prod-(data/(landing|pricing|quarantine)|artifacts/(runs|reports))/\\*$", r))
+        for r in s.resources : can(regex("^arn:aws:s3:::forecourt-prod-(data/store/(landing|pricing|quarantine)|artifacts/runs)/\\*$", r))
       ] if contains(s.actions, "s3:PutObject")
     ]))
-    error_message = "writes must be limited to the run prefixes of the data and artifacts buckets"
+    error_message = "writes must be limited to the store's landing/pricing/quarantine and the run folders"
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in output.policy_statements : s.resources if contains(s.actions, "s3:GetObject") && s.sid != "DagsBucketRead"
+      ])) == toset([
+      "arn:aws:s3:::forecourt-prod-data/store/*",
+      "arn:aws:s3:::forecourt-prod-artifacts/runs/*",
+    ])
+    error_message = "reads must be limited to the store and the run folders"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in output.policy_statements : alltrue([for c in s.conditions : c.variable == "s3:prefix" && alltrue([for v in c.values : can(regex("^(store|runs)(/\\*)?$", v))])])
+      if contains(s.actions, "s3:ListBucket") && s.resources != [var.dags_bucket_arn]
+    ])
+    error_message = "listing the data and artifacts buckets must be limited to the store and the run folders"
   }
 
   assert {
@@ -269,8 +304,21 @@ run "batch_logs_only_when_asked" {
   }
 
   assert {
-    condition     = anytrue([for s in output.policy_statements : s.sid == "BatchJobLogs"])
-    error_message = "a batch_log_group_arn must grant reading the job logs"
+    condition = anytrue([
+      for s in output.policy_statements :
+      contains(s.actions, "logs:GetLogEvents") && toset(s.resources) == toset([var.batch_log_group_arn, "${var.batch_log_group_arn}:*"])
+      if s.sid == "BatchJobLogs"
+    ])
+    error_message = "a batch_log_group_arn must grant reading the job logs (the Batch operator shows them), on that group only"
+  }
+}
+
+run "no_batch_logs_by_default" {
+  command = plan
+
+  assert {
+    condition     = !anytrue([for s in output.policy_statements : s.sid == "BatchJobLogs"])
+    error_message = "without batch_log_group_arn no job-log statement"
   }
 }
 
@@ -293,6 +341,60 @@ run "mlflow_registry_read_only_when_asked" {
   assert {
     condition     = aws_mwaa_environment.this.airflow_configuration_options["forecourt.mlflow_tracking_uri"] == var.mlflow_tracking_uri
     error_message = "the tracking URI must reach the tasks as forecourt.mlflow_tracking_uri"
+  }
+}
+
+run "mlflow_url_reaches_airflow_without_grants" {
+  command = plan
+
+  variables {
+    mlflow_tracking_uri = "https://mlflow.forecourt.internal:5000"
+  }
+
+  assert {
+    condition     = aws_mwaa_environment.this.airflow_configuration_options["forecourt.mlflow_tracking_uri"] == "https://mlflow.forecourt.internal:5000"
+    error_message = "an http(s) tracking URI must reach the tasks as forecourt.mlflow_tracking_uri"
+  }
+
+  assert {
+    condition     = !anytrue([for s in output.policy_statements : anytrue([for a in s.actions : startswith(a, "sagemaker-mlflow:")])])
+    error_message = "an MLflow server outside SageMaker needs no IAM grant"
+  }
+}
+
+run "bad_mlflow_uri_is_rejected" {
+  command = plan
+
+  variables {
+    mlflow_tracking_uri = "sqlite:///mlflow.db"
+  }
+
+  expect_failures = [var.mlflow_tracking_uri]
+}
+
+run "startup_script_is_wired_and_readable" {
+  command = plan
+
+  variables {
+    startup_script_s3_path           = "startup.sh"
+    startup_script_s3_object_version = "v3"
+    plugins_s3_object_version        = "v2"
+    requirements_s3_object_version   = "v1"
+  }
+
+  assert {
+    condition = (
+      aws_mwaa_environment.this.startup_script_s3_path == "startup.sh" &&
+      aws_mwaa_environment.this.startup_script_s3_object_version == "v3" &&
+      aws_mwaa_environment.this.plugins_s3_object_version == "v2" &&
+      aws_mwaa_environment.this.requirements_s3_object_version == "v1"
+    )
+    error_message = "the startup script and the object versions must reach the environment"
+  }
+
+  assert {
+    condition     = contains(flatten([for s in output.policy_statements : s.resources if s.sid == "DagsBucketRead"]), "arn:aws:s3:::forecourt-prod-dags/startup.sh")
+    error_message = "the execution role must read the startup script"
   }
 }
 

@@ -37,6 +37,10 @@ variables {
   instance_profile_arn = "arn:aws:iam::123456789012:instance-profile/forecourt-dev-batch"
   kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   image_tag            = "1.2.3"
+  job_environment = {
+    FORECOURT_STORE = "s3://forecourt-dev-123456789012-data/store"
+    FORECOURT_RUNS  = "s3://forecourt-dev-123456789012-artifacts/runs"
+  }
 }
 
 run "gpu_compute_environment_scales_to_zero" {
@@ -160,12 +164,17 @@ run "ecr_repositories_are_immutable_scanned_and_encrypted" {
   }
 }
 
-run "job_definition_runs_the_worker_cli_on_one_gpu" {
+run "job_definition_runs_the_step_contract_on_one_gpu" {
   command = apply
 
   assert {
-    condition     = jsondecode(aws_batch_job_definition.training.container_properties).command == ["forecourt", "pipeline", "step", "Ref::step", "--plan", "Ref::plan"]
-    error_message = "the job must run the worker CLI with Ref::step and Ref::plan"
+    condition     = jsondecode(aws_batch_job_definition.training.container_properties).command == ["forecourt", "pipeline", "step", "Ref::step", "--plan", "Ref::plan", "--agent", "Ref::agent", "--trial", "Ref::trial"]
+    error_message = "the job must run the step contract: forecourt pipeline step Ref::step --plan Ref::plan --agent Ref::agent --trial Ref::trial"
+  }
+
+  assert {
+    condition     = output.job_command == jsondecode(aws_batch_job_definition.training.container_properties).command
+    error_message = "the job_command output must be the job definition's command"
   }
 
   assert {
@@ -197,8 +206,17 @@ run "job_definition_runs_the_worker_cli_on_one_gpu" {
   }
 
   assert {
-    condition     = aws_batch_job_definition.training.parameters["step"] != "" && aws_batch_job_definition.training.parameters["plan"] != ""
-    error_message = "the step and plan parameters must have defaults"
+    condition     = aws_batch_job_definition.training.parameters == tomap({ agent = "-", trial = "-" })
+    error_message = "agent and trial default to \"-\" (not given); step and plan have no default (the DAG passes both)"
+  }
+
+  assert {
+    condition = jsondecode(aws_batch_job_definition.training.container_properties).environment == [
+      { name = "AWS_DEFAULT_REGION", value = "eu-west-1" },
+      { name = "FORECOURT_RUNS", value = var.job_environment["FORECOURT_RUNS"] },
+      { name = "FORECOURT_STORE", value = var.job_environment["FORECOURT_STORE"] },
+    ]
+    error_message = "the container gets job_environment, sorted by name, and AWS_DEFAULT_REGION"
   }
 
   assert {
@@ -255,4 +273,47 @@ run "latest_tag_is_rejected" {
   }
 
   expect_failures = [var.image_tag]
+}
+
+run "parameter_defaults_are_the_commands_ref_names" {
+  command = plan
+
+  variables {
+    job_parameter_defaults = { step = "train_trial", plan = "s3://bucket/plan.json", trial = "0" }
+  }
+
+  assert {
+    condition     = aws_batch_job_definition.training.parameters == tomap({ step = "train_trial", plan = "s3://bucket/plan.json", agent = "-", trial = "0" })
+    error_message = "job_parameter_defaults are merged over agent = trial = \"-\""
+  }
+}
+
+run "unknown_parameter_is_rejected" {
+  command = plan
+
+  variables {
+    job_parameter_defaults = { stage = "train" }
+  }
+
+  expect_failures = [var.job_parameter_defaults]
+}
+
+run "reserved_environment_is_rejected" {
+  command = plan
+
+  variables {
+    job_environment = { AWS_BATCH_JOB_ID = "x" }
+  }
+
+  expect_failures = [var.job_environment]
+}
+
+run "secrets_in_environment_are_rejected" {
+  command = plan
+
+  variables {
+    job_environment = { MLFLOW_TRACKING_PASSWORD = "hunter2" }
+  }
+
+  expect_failures = [var.job_environment]
 }
