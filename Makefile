@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= true
 
-.PHONY: demo test ui lint format bench venv lock clean
+.PHONY: demo test ui rehearse lint format bench venv lock clean
 
 venv: $(VENV)/.installed
 
@@ -30,6 +30,11 @@ demo: venv
 
 ui: venv
 	$(VENV)/bin/forecourt ui
+
+# The AWS path offline: terraform apply on moto, the DAG on MWAA's Airflow with runner batch,
+# Batch jobs run in the training environment, S3 store, MLflow server; then destroy.
+rehearse: venv
+	$(PY) -m rehearsal
 
 test: venv
 	$(PY) -m ruff check .

@@ -48,6 +48,7 @@ TORCH_STEPS = (
     "write_recommendations",
 )
 MAX_CONCURRENT_TRIALS = 4  # seed 003: at most 4 tuning jobs at once
+BATCH_POLL_S = int(os.environ.get("FORECOURT_BATCH_POLL_S", "30"))  # job status polls
 RETRY_DELAY = timedelta(seconds=int(os.environ.get("FORECOURT_RETRY_DELAY_S", "120")))
 SENSOR_MODE = os.environ.get("FORECOURT_SENSOR_MODE", "reschedule")
 DELIVERY_TIMEOUT = timedelta(hours=float(os.environ.get("FORECOURT_DELIVERY_TIMEOUT_H", "12")))
@@ -223,6 +224,8 @@ def forecourt_daily_retrain():
             "job_definition": os.environ.get("FORECOURT_BATCH_JOB_DEFINITION", ""),
             "deferrable": os.environ.get("FORECOURT_BATCH_DEFERRABLE", "true").lower() == "true",
             "awslogs_enabled": True,  # the job's output in this task's log
+            "poll_interval": BATCH_POLL_S,
+            "awslogs_fetch_interval": timedelta(seconds=BATCH_POLL_S),
         }
 
     def run(name: str, agent: str | None = None, **task_args):

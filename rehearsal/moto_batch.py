@@ -11,6 +11,8 @@ lines go to the awslogs group/stream real Batch uses. Image, vCPUs, memory, GPUs
 scaling are ignored; `max_parallel` jobs run at once, the rest wait RUNNABLE.
 Patched on moto.batch.models.Job: run() (moto's needs docker), _container_details() (adds the
 logConfiguration, exitCode and reason that moto omits); batch::job transitions set to manual.
+Patched on moto.s3.models.FakeBucket.get_permission: bucket-policy statements with a Condition
+are left out (moto would apply them without it: a TLS-only Deny would deny everything).
 """
 
 from __future__ import annotations
@@ -166,6 +168,12 @@ class _Executor:
         finally:
             self.slots.release()
 
+    def _credentials(self, role_arn: str | None, region: str) -> dict[str, str]:
+        dummy = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+        if not role_arn:
+            return dummy
+        return assume_role_env(self.url, role_arn, region, session="batch-job")
+
     def _prepare(self, job: Any) -> tuple[list[str], dict[str, str], str, str, Path]:
         jd = job.job_definition
         props = jd.container_properties
@@ -189,10 +197,10 @@ class _Executor:
         env["PATH"] = f"{self.bin_dir}{os.pathsep}{env.get('PATH', os.defpath)}"
         for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SHARED_CREDENTIALS_FILE"):
             env.pop(key, None)
-        env.update(
-            AWS_ENDPOINT_URL=self.url, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test"
-        )
         region = job.backend.region_name
+        # the job's role, as Batch gives a container its job role's credentials (moto STS):
+        # the job then acts in the role's account, where Terraform made the stack
+        env.update(AWS_ENDPOINT_URL=self.url, **self._credentials(props.get("jobRoleArn"), region))
         env.setdefault("AWS_REGION", region)
         env.setdefault("AWS_DEFAULT_REGION", region)
         envs = getattr(job.job_queue, "environments", None) or []
@@ -472,6 +480,60 @@ class BatchMotoServer:
 _ACTIVE = threading.Lock()  # moto's backends and the patch are per process: one server
 
 
+def assume_role_env(url: str, role_arn: str, region: str, session: str) -> dict[str, str]:
+    """AWS_* credentials of `role_arn`, assumed through the moto server's STS."""
+    import boto3
+
+    sts = boto3.client(
+        "sts",
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": creds["SessionToken"],
+    }
+
+
+def _patch_bucket_policy_conditions() -> Callable[[], None]:
+    """moto 5.2.5 evaluates a bucket policy's statements without their Condition (its IAM
+    evaluator has none), so every conditional Deny (TLS only, KMS headers) denies every
+    object call. Here a statement with a Condition is left out of moto's evaluation:
+    the conditions Forecourt's buckets carry are the ones real S3 evaluates (and that a
+    plain HTTPS request without encryption headers passes). Returns the undo."""
+    import json
+
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    original = FakeBucket.get_permission
+
+    def get_permission(self, action: str, resource: str):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = json.loads(self.policy.decode())
+        statements = policy.get("Statement", [])
+        if isinstance(statements, dict):
+            statements = [statements]
+        kept = [st for st in statements if "Condition" not in st]
+        if not kept:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**policy, "Statement": kept})).is_action_permitted(
+            action, resource
+        )
+
+    FakeBucket.get_permission = get_permission
+
+    def undo() -> None:
+        FakeBucket.get_permission = original
+
+    return undo
+
+
 @contextlib.contextmanager
 def batch_moto_server(
     python_bin_dir: Path,
@@ -499,10 +561,12 @@ def batch_moto_server(
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="moto-batch-")))
         executor = _Executor(python_bin_dir, max_parallel, extra_env, Path(workdir))
         stack.callback(_patch_moto(executor))
+        stack.callback(_patch_bucket_policy_conditions())
         stack.callback(executor.close)  # (callbacks run last first) before the undo above
         if iam_managed_policies:
             iam_config["load_aws_managed_policies"] = True
             stack.callback(iam_config.__setitem__, "load_aws_managed_policies", iam_before)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
         stack.callback(server.stop)

@@ -20,7 +20,7 @@ from pathlib import Path
 from rl_core import paths
 from rl_core.errors import ForecourtError
 from rl_core.pipeline.airflow_env import DAG_ID, airflow_bin, airflow_env, airflow_home
-from rl_core.pipeline.runfolder import join
+from rl_core.pipeline.runfolder import join, load, names
 
 # the demo's own state, wiped at each start (the Airflow config and UI password stay)
 STATE = ("store", "mlflow", "runs", "reports", "models", "telemetry", "notifications")
@@ -53,11 +53,18 @@ def seed(store: str, first_day: date, days: int, stations: int, seed: int = 0) -
 
 
 def run_day(
-    day: date, conf: dict, env: dict, log_file: Path, echo=print, timeout_s: float = 3600
+    day: date,
+    conf: dict,
+    env: dict,
+    log_file: Path,
+    echo=print,
+    timeout_s: float = 3600,
+    airflow: str | None = None,
 ) -> dict:
-    """`airflow dags test` for `day`; echoes each finished task. Returns the run's outcome."""
+    """`airflow dags test` for `day` (with the project's Airflow, or `airflow`); echoes each
+    finished task. Returns the run's outcome."""
     logical = f"{day + timedelta(days=1)}T02:00:00+00:00"  # the schedule's run for day D
-    cmd = [airflow_bin(), "dags", "test", DAG_ID, logical, "--conf", json.dumps(conf)]
+    cmd = [airflow or airflow_bin(), "dags", "test", DAG_ID, logical, "--conf", json.dumps(conf)]
     started = time.perf_counter()
     last = started
     state = None
@@ -99,6 +106,14 @@ def find_report(day: date) -> dict | None:
         (Path(paths.runs_uri()) / str(day)).glob("*/report.json"), key=lambda p: p.stat().st_mtime
     )
     return json.loads(reports[-1].read_text()) if reports else None
+
+
+def find_report_in(runs: str, day: date) -> dict | None:
+    """The newest run report for `day` under a runs root at any URI (S3 included)."""
+    folder = join(runs, str(day))
+    reports = [load(folder, name) for name in names(folder, "*/report.json")]
+    reports = [r for r in reports if r]
+    return max(reports, key=lambda r: r.get("plan", {}).get("planned_at", 0)) if reports else None
 
 
 def run_demo(

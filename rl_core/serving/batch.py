@@ -105,9 +105,11 @@ def recommendations_path(store_root: str | os.PathLike, day: date | str) -> str:
 def write_recommendations(
     store_root: str | os.PathLike, day: date | str, frame: pd.DataFrame
 ) -> str:
-    """Write (or replace) the day's recommendations atomically; returns the file's path."""
+    """Write (or replace) the day's recommendations atomically; returns where (a local path,
+    or a URI with its protocol, e.g. s3://...)."""
     fs, _ = fsspec.core.url_to_fs(os.fspath(store_root))
-    return write_parquet_atomic(fs, recommendations_path(store_root, day), frame)
+    path = write_parquet_atomic(fs, recommendations_path(store_root, day), frame)
+    return path if "://" not in os.fspath(store_root) else fs.unstrip_protocol(path)
 
 
 def read_recommendations(store_root: str | os.PathLike, day: date | str) -> pd.DataFrame:
