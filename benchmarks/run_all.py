@@ -1,4 +1,5 @@
-"""Run every benchmark: env throughput, validation, serving, the daily run, DQN vs SB3.
+"""Run every benchmark: env throughput, validation, serving, the daily run, the rehearsed
+AWS run, DQN vs SB3.
 
     .venv/bin/python benchmarks/run_all.py [--agents profit demand] [--seeds 3]
                                            [--sb3-budget-s 60]
@@ -21,6 +22,7 @@ from benchmarks import (  # noqa: E402
     bench_daily_run,
     bench_dqn_vs_sb3,
     bench_env,
+    bench_rehearsal,
     bench_serving,
     bench_validation,
 )
@@ -51,6 +53,10 @@ def main(argv: list[str] | None = None) -> dict:
     daily = bench_daily_run.run([])
     emit(bench_daily_run.NAME, daily, stdout=False)
     results[bench_daily_run.NAME] = daily
+    log("[run_all] the rehearsed AWS run (batch runner on moto) vs the local runner")
+    rehearsal = bench_rehearsal.run([])
+    emit(bench_rehearsal.NAME, rehearsal, stdout=False)
+    results[bench_rehearsal.NAME] = rehearsal
     for agent in args.agents:
         log(f"[run_all] DQN vs stable-baselines3, agent={agent}")
         dqn = bench_dqn_vs_sb3.run(

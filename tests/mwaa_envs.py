@@ -432,24 +432,46 @@ def probe_environ(tmp: Path, deployed: Path | None) -> dict[str, str]:
     return env
 
 
-def run_probe(python: Path | str, mode: str, timeout: float = PROBE_TIMEOUT_S) -> dict:
+def run_probe(
+    python: Path | str,
+    mode: str,
+    timeout: float = PROBE_TIMEOUT_S,
+    extra_env: dict[str, str] | None = None,
+) -> dict:
     """Run this file's `mode` probe with `python`; its JSON result.
 
-    rl_core is importable in the probe the way it would be on MWAA, deployed beside the DAGs
-    (a folder holding only rl_core on the PYTHONPATH), not the whole checkout.
+    rl_core and the plugin come as MWAA gets them: plugins.zip (docker/mwaa/build_plugins.py,
+    rl_core's torch-free part and the plugin) unpacked into the plugins folder, which is on
+    the PYTHONPATH; the DAGs from dags/.
     """
     with tempfile.TemporaryDirectory(prefix="forecourt-mwaa-probe-") as tmp_name:
         tmp = Path(tmp_name)
-        deployed = tmp / "deployed"
-        deployed.mkdir()
-        (deployed / "rl_core").symlink_to(ROOT / "rl_core", target_is_directory=True)
+        plugins = tmp / "plugins"
+        zipped = tmp / "plugins.zip"
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "docker" / "mwaa" / "build_plugins.py"),
+                "--out",
+                str(zipped),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        import zipfile
+
+        with zipfile.ZipFile(zipped) as z:
+            z.extractall(plugins)
         cmd = [str(python), str(Path(__file__).resolve()), mode]
-        cmd += ["--dags", str(DAGS), "--plugins", str(PLUGINS)]
+        cmd += ["--dags", str(DAGS), "--plugins", str(plugins)]
+        env = probe_environ(tmp, plugins)
+        env["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(plugins)
+        env.update(extra_env or {})
         try:
             proc = subprocess.run(
                 cmd,
                 cwd=tmp,
-                env=probe_environ(tmp, deployed),
+                env=env,
                 capture_output=True,
                 text=True,
                 errors="replace",
@@ -526,6 +548,7 @@ def _dag_signature(dag) -> dict:
             "retries": task.retries,
             "teardown": bool(getattr(task, "is_teardown", False)),
             "max_active_tis_per_dagrun": getattr(task, "max_active_tis_per_dagrun", None),
+            "operator": getattr(task, "operator_class", type(task)).__name__,
         }
     params = {}
     for name in dag.params:

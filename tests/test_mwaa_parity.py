@@ -210,3 +210,30 @@ def test_mwaa_side_tasks_run_without_torch(mwaa):
     )
     needs_torch = [m for m, how in result["training_image_modules"].items() if how != "imports"]
     say(f"[mwaa]   left to the training image (not importable here): {needs_torch}")
+
+
+BATCH_ENV = {  # what MWAA's configuration options carry (terraform/modules/mwaa)
+    "AIRFLOW__FORECOURT__RUNNER": "batch",
+    "AIRFLOW__FORECOURT__BATCH_JOB_QUEUE": "forecourt-dev-training",
+    "AIRFLOW__FORECOURT__BATCH_JOB_DEFINITION": "forecourt-dev-training",
+}
+
+
+def test_the_batch_runner_parses_and_serializes_on_mwaa(mwaa):
+    """Runner `batch` as MWAA sets it: the same tasks, the torch steps BatchOperators of the
+    Amazon provider MWAA ships, serialized as the DAG processor does, torch-free. (The
+    whole DAG runs this way on 3.3.1 in tests/test_rehearsal.py.)"""
+    from rl_core.pipeline.contract import TORCH_STEPS
+
+    built, parsed = mwaa
+    batch = mwaa_envs.run_probe(built.python, "parse", extra_env=BATCH_ENV)
+    assert batch["import_errors"] == {}, batch["import_errors"]
+    assert batch["serialization"] == {DAG_ID: "ok"}
+    assert batch["torch_at_parse"] is False and batch["rl_core_at_parse"] == []
+    here, there = parsed["dags"][DAG_ID], batch["dags"][DAG_ID]
+    assert there["task_ids"] == here["task_ids"]
+    on_batch = {t for t, spec in there["tasks"].items() if spec["operator"] == "BatchOperator"}
+    assert on_batch == {t for t in here["task_ids"] if t.rsplit(".", 1)[-1] in TORCH_STEPS}
+    for task, spec in there["tasks"].items():
+        assert spec["upstream"] == here["tasks"][task]["upstream"], task
+    say(f"[mwaa] {built.env.name}: runner batch: {len(on_batch)} tasks are AWS Batch jobs")

@@ -68,6 +68,7 @@ def run_day(
     started = time.perf_counter()
     last = started
     state = None
+    tasks: list[dict] = []
     with log_file.open("w") as log:
         proc = subprocess.Popen(
             cmd,
@@ -84,6 +85,8 @@ def run_day(
                 now = time.perf_counter()
                 task = m.group(1) + (f"[{m.group(2)}]" if m.group(2) != "-1" else "")
                 echo(f"     {now - started:6.1f} s  {task} done ({now - last:.1f} s)")
+                # `dags test` runs one task at a time: the gap is that task's wall time
+                tasks.append({"task": task, "gap_s": round(now - last, 2)})
                 last = now
             elif (m := _RUN_DONE.search(line)) is not None:
                 state = m.group(1)
@@ -97,6 +100,7 @@ def run_day(
         "rc": proc.returncode,
         "state": state,
         "wall_s": round(time.perf_counter() - started, 1),
+        "tasks": tasks,
     }
 
 
