@@ -251,7 +251,6 @@ def rehearse(
     trials: int = 2,
     env_steps: int = 60_000,
     stations: int = 8,
-    keep: bool = False,
     say=_say,
 ) -> dict:
     """The whole rehearsal; returns what it measured and read back (JSON-safe)."""
@@ -281,6 +280,7 @@ def rehearse(
             batch_moto_server(
                 python_bin_dir=Path(sys.executable).parent,
                 max_parallel=2,
+                workdir=work / "jobs",
                 iam_managed_policies=True,
             )
         )
@@ -365,7 +365,7 @@ def rehearse(
             decisions2 = read_back_decisions(mlflow_uri)
             t = lap("read_back", t)
         finally:
-            if applied and not keep:
+            if applied:
                 say("9. empty the buckets (versions included), terraform destroy")
                 if outputs:
                     empty_buckets(outputs["stack"]["bucket_names"].values())
@@ -417,10 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--env-steps", type=int, default=60_000)
     p.add_argument("--stations", type=int, default=8)
     p.add_argument("--workdir", type=Path, default=None, help="default: a new temp folder")
-    p.add_argument("--keep", action="store_true", help="do not destroy (inspect moto state)")
     args = p.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="forecourt-rehearsal-"))
-    result = rehearse(work, args.trials, args.env_steps, args.stations, args.keep)
+    result = rehearse(work, args.trials, args.env_steps, args.stations)
     result.pop("report", None)
     ok = (
         result["day1"]["dag"]["state"] == "success"

@@ -265,7 +265,7 @@ def test_airflow_runs_the_dag_and_shows_it(tmp_path, monkeypatch):
         assert [x["dag_run_id"] for x in scheduled] == [run_id], "the schedule started a run"
 
         # -- what the run did: the report, with the conf's trials ----------------------------
-        folder = run_folder(DAY, run_id)
+        folder = Path(run_folder(DAY, run_id))
         report = json.loads((folder / "report.json").read_text())
         assert report["status"] == "complete", report["status"]
         params = report["plan"]["params"]

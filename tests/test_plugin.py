@@ -100,7 +100,7 @@ def seeded(tmp_path_factory):
 
 def _write_runs(good, registered, decision):
     day, run_id = RUN_A
-    folder = run_folder(day, run_id)
+    folder = Path(run_folder(day, run_id))
     params = {
         "agents": ["profit"],
         "trials": 1,
@@ -145,12 +145,12 @@ def _write_runs(good, registered, decision):
     assert write_run_report(folder)["status"] == "complete"
 
     day, run_id = RUN_B
-    folder = run_folder(day, run_id)
+    folder = Path(run_folder(day, run_id))
     save(folder, "plan.json", {**plan, "run_id": run_id, "day": day, "tomorrow": "2026-11-25"})
     save(folder, "validation.json", {"valid": False, "headline": "3 rows failed: price < 0"})
     assert write_run_report(folder)["status"].startswith("stopped")
 
-    broken = run_folder("2026-11-22", "broken")
+    broken = Path(run_folder("2026-11-22", "broken"))
     broken.mkdir(parents=True)
     (broken / "report.json").write_text("{not json")
 
