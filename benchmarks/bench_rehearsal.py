@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.bench_rehearsal [--trials 2] [--env-steps 60000]
 
 Side by side, the same conf and the same seeded history (8 stations, day 1 of the
-rehearsal's two deliveries):
+rehearsal's three deliveries):
 - `batch`: `make rehearse`'s first day: MWAA's Airflow 3.3.1 (no torch), every torch step an
   AWS Batch job on moto, run in the training environment; store and run folders on moto S3;
   MLflow over HTTP; metrics to CloudWatch (moto);
@@ -45,7 +45,7 @@ def run_local(root: Path, day: date, conf: dict) -> dict:
     home.mkdir(parents=True)
     os.environ["FORECOURT_HOME"] = str(home)
     os.environ["AIRFLOW_HOME"] = str(home / "airflow")
-    seed(str(home / "store"), day, 2, STATIONS)
+    seed(str(home / "store"), day, 3, STATIONS)  # as the rehearsal seeds it
     env = airflow_env({"FORECOURT_SENSOR_MODE": "poke"})
     subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
     outcome = run_day(day, conf, env, home / "dags-test.log", echo=lambda s: log(s))
@@ -118,7 +118,7 @@ def run(argv: list[str] | None = None) -> dict:
         for k in [k for k in os.environ if k.startswith(("AWS_", "FORECOURT_"))]:
             os.environ.pop(k)
         os.environ.update({k: v for k, v in saved.items() if v is not None})
-    day1 = rehearsed["day1"]
+    day1 = rehearsed["days"][str(DAY)]
     steps = per_step(day1, local)
     return {
         "name": NAME,

@@ -7,10 +7,12 @@
    root runs with enable_mwaa/enable_mlflow off and `mlflow_tracking_uri` pointing at
    step 3's server);
 3. an MLflow tracking server (SQLite backend, artifacts in the artifacts bucket on moto S3);
-4. a synthetic pricing history and the day's delivery written to the store Terraform made
-   (`store_uri` on moto S3);
-5. the DAG run by the MWAA-parity Airflow (3.3.1, Python 3.12, no torch: the venv the
-   parity tests build), with rl_core from plugins.zip (docker/mwaa/build_plugins.py), and
+4. a synthetic pricing history and three days' deliveries written to the store Terraform
+   made (`store_uri` on moto S3);
+5. the DAG run by the MWAA-parity Airflows (Python 3.12, no torch: the venvs the parity
+   tests build): day 1 on 3.3.1, day 2 on 3.0.6 (MWAA's floor), day 3 on 3.3.1 with every
+   attempt of one Batch job killed while it runs; rl_core from plugins.zip
+   (docker/mwaa/build_plugins.py), and
    every setting from Terraform's outputs as MWAA's configuration options would pass them;
    runner `batch`: the torch steps are submitted by the Amazon provider's BatchOperator to
    the job queue on moto, where each job runs its job definition's command in the training
@@ -48,7 +50,8 @@ from rehearsal.moto_batch import assume_role_env, batch_moto_server  # noqa: E40
 REGION = "eu-west-1"
 DAY = date(2026, 3, 10)
 DAY2 = date(2026, 3, 11)
-SABOTAGE = "profit.register_challenger"  # day 2: every attempt of this step is killed
+DAY3 = date(2026, 3, 12)
+SABOTAGE = "profit.register_challenger"  # day 3: every attempt of this step is killed
 ENV_ROOT = "envs/dev"
 APPLY_TIMEOUT_S = 600
 # the outputs every setting comes from (docs/deploy.md, "Settings")
@@ -67,19 +70,22 @@ class JobKiller:
     """Terminates every Batch job of one step (`agent.step`) once it runs: a job killed
     midway, as a Spot reclaim or an out-of-memory kill would."""
 
-    def __init__(self, queue: str, target: str) -> None:
-        self.queue, (self.agent, self.step) = queue, target.split(".")
+    def __init__(self, queue: str, target: str | None) -> None:
+        self.queue, self.target = queue, target
+        self.agent, self.step = target.split(".") if target else (None, None)
         self.killed: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def __enter__(self) -> JobKiller:
-        self._thread.start()
+        if self.target:
+            self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
     def _watch(self) -> None:
         import boto3
@@ -150,18 +156,18 @@ def mwaa_settings(outputs: dict) -> dict[str, str]:
     return env
 
 
-def airflow_side_env(work: Path, plugins_zip: Path, aws: dict, settings: dict) -> dict:
-    """The MWAA-like worker: its own home, dags/, plugins.zip unpacked as MWAA does."""
-    plugins = work / "airflow" / "plugins"
+def airflow_side_env(home: Path, plugins_zip: Path, aws: dict, settings: dict) -> dict:
+    """The MWAA-like worker: its own Airflow home, dags/, plugins.zip unpacked as MWAA does."""
+    plugins = home / "plugins"
     plugins.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(plugins_zip) as z:
         z.extractall(plugins)
-    env = mwaa_envs.probe_environ(work / "mwaa", deployed=None)
+    env = mwaa_envs.probe_environ(home / "probe", deployed=None)
     env.update(
-        AIRFLOW_HOME=str(work / "airflow"),
+        AIRFLOW_HOME=str(home),
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
         AIRFLOW__CORE__PLUGINS_FOLDER=str(plugins),
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{work / 'airflow' / 'airflow.db'}",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
         PYTHONPATH=str(plugins),  # MWAA puts the unpacked plugins.zip on sys.path
         FORECOURT_RETRY_DELAY_S="5",
         FORECOURT_SENSOR_MODE="poke",
@@ -266,8 +272,8 @@ def rehearse(
         timings[name] = round(time.perf_counter() - since, 1)
         return time.perf_counter()
 
-    say("1. the MWAA-parity Airflow (3.3.1, Python 3.12, no torch) and plugins.zip")
-    built = mwaa_envs.ensure_env(mwaa_envs.ENVS[0], say=say)
+    say("1. the MWAA-parity Airflows (3.3.1 and 3.0.6, Python 3.12, no torch) and plugins.zip")
+    newest, floor = (mwaa_envs.ensure_env(e, say=say) for e in mwaa_envs.ENVS)
     plugins_zip = build_plugins_zip(work / "plugins.zip")
     t = lap("mwaa_env_and_plugins", t0)
     repo = _workspace(work)
@@ -327,46 +333,63 @@ def rehearse(
             )
             t = lap("mlflow_server", t)
             store = outputs["store_uri"]
-            say(
-                f"5. {stations} stations of history and the deliveries for {DAY} and {DAY2} "
-                f"into {store}"
-            )
-            seed(store, DAY, days=2, stations=stations)
+            say(f"5. {stations} stations of history and 3 days' deliveries into {store}")
+            seed(store, DAY, days=3, stations=stations)
             t = lap("seed_store", t)
-            airflow = str(built.python.with_name("airflow"))
-            side = airflow_side_env(work, plugins_zip, aws, settings)
-            subprocess.run(
-                [airflow, "db", "migrate"], env=side, check=True, capture_output=True, timeout=600
-            )
             conf = {"trials": trials, "env_steps": env_steps, "calibration_days": 30}
-            say(f"6. day {DAY}: the DAG on the MWAA-parity Airflow, runner batch")
-            day1 = run_day(
-                DAY, conf, side, work / "day1.log", echo=say, timeout_s=1800, airflow=airflow
-            )
-            t = lap("dag_run_day1", t)
-            jobs = [asdict(j) for j in moto.jobs()]
-            report1 = find_report_in(outputs["runs_uri"], DAY)
-            decisions1 = read_back_decisions(mlflow_uri)
-            say(f"   {day1['state']}: {(report1 or {}).get('status')}")
-            say(f"7. day {DAY2}: every {SABOTAGE} Batch job killed while it runs")
-            with JobKiller(outputs["batch_job_queue_name"], SABOTAGE) as killer:
-                day2 = run_day(
-                    DAY2, conf, side, work / "day2.log", echo=say, timeout_s=1800, airflow=airflow
+            days = {}
+            for n, (day, built, sabotage) in enumerate(
+                ((DAY, newest, None), (DAY2, floor, None), (DAY3, newest, SABOTAGE)), start=6
+            ):
+                airflow = str(built.python.with_name("airflow"))
+                side = airflow_side_env(
+                    work / f"airflow-{built.env.airflow}", plugins_zip, aws, settings
                 )
-            t = lap("dag_run_day2", t)
-            report2 = find_report_in(outputs["runs_uri"], DAY2)
-            say(f"   {day2['state']}: {(report2 or {}).get('status')}")
-            say("8. read back: CloudWatch metrics the dashboard plots, decisions in MLflow")
+                subprocess.run(
+                    [airflow, "db", "migrate"],
+                    env=side,
+                    check=True,
+                    capture_output=True,
+                    timeout=600,
+                )
+                what = f"every {sabotage} Batch job killed while it runs" if sabotage else "whole"
+                say(f"{n}. day {day} on Airflow {built.env.airflow}, runner batch: {what}")
+                before = len(moto.jobs())
+                with JobKiller(outputs["batch_job_queue_name"], sabotage) as killer:
+                    outcome = run_day(
+                        day,
+                        conf,
+                        side,
+                        work / f"{day}.log",
+                        echo=say,
+                        timeout_s=1800,
+                        airflow=airflow,
+                    )
+                t = lap(f"dag_run_{day}", t)
+                report = find_report_in(outputs["runs_uri"], day) or {}
+                say(f"   {outcome['state']}: {report.get('status')}")
+                days[str(day)] = {
+                    "airflow": built.env.airflow,
+                    "sabotage": sabotage,
+                    "killed": killer.killed,
+                    "dag": outcome,
+                    "report_status": report.get("status"),
+                    "failed": report.get("failed"),
+                    "recommendations": report.get("recommendations"),
+                    "batch_jobs": [asdict(j) for j in moto.jobs()[before:]],
+                    "decisions": read_back_decisions(mlflow_uri),
+                    "log": str(work / f"{day}.log"),
+                }
+            say("9. read back: CloudWatch metrics the dashboard plots, decisions in MLflow")
             metrics = read_back_metrics(
                 boto3.client("cloudwatch"),
                 outputs["stack"]["dashboard_name"],
                 outputs["environment"],
             )
-            decisions2 = read_back_decisions(mlflow_uri)
             t = lap("read_back", t)
         finally:
             if applied:
-                say("9. empty the buckets (versions included), terraform destroy")
+                say("10. empty the buckets (versions included), terraform destroy")
                 if outputs:
                     empty_buckets(outputs["stack"]["bucket_names"].values())
                 t_destroy = time.perf_counter()
@@ -384,27 +407,10 @@ def rehearse(
         "conf": conf,
         "resources_applied": resources,
         "outputs": {k: outputs.get(k) for k in SETTINGS_FROM_OUTPUTS.values()},
-        "day1": {
-            "day": DAY.isoformat(),
-            "dag": day1,
-            "report_status": (report1 or {}).get("status"),
-            "recommendations": (report1 or {}).get("recommendations"),
-            "batch_jobs": jobs,
-            "decisions": decisions1,
-        },
-        "day2_killed": {
-            "day": DAY2.isoformat(),
-            "sabotage": SABOTAGE,
-            "killed": killer.killed,
-            "dag": day2,
-            "report_status": (report2 or {}).get("status"),
-            "failed": (report2 or {}).get("failed"),
-            "decisions": decisions2,
-        },
+        "days": days,
         "metrics_on_dashboard": metrics,
         "timings_s": timings,
         "wall_s": round(time.perf_counter() - t0, 1),
-        "logs": [str(work / "day1.log"), str(work / "day2.log")],
     }
 
 
@@ -421,9 +427,6 @@ def main(argv: list[str] | None = None) -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="forecourt-rehearsal-"))
     result = rehearse(work, args.trials, args.env_steps, args.stations)
     result.pop("report", None)
-    ok = (
-        result["day1"]["dag"]["state"] == "success"
-        and result["day2_killed"]["dag"]["state"] == "failed"
-    )
+    ok = [d["dag"]["state"] for d in result["days"].values()] == ["success", "success", "failed"]
     print(json.dumps(result, default=str))
     return 0 if ok else 1

@@ -222,7 +222,7 @@ BATCH_ENV = {  # what MWAA's configuration options carry (terraform/modules/mwaa
 def test_the_batch_runner_parses_and_serializes_on_mwaa(mwaa):
     """Runner `batch` as MWAA sets it: the same tasks, the torch steps BatchOperators of the
     Amazon provider MWAA ships, serialized as the DAG processor does, torch-free. (The
-    whole DAG runs this way on 3.3.1 in tests/test_rehearsal.py.)"""
+    whole DAG runs this way on 3.3.1 and 3.0.6 in tests/test_rehearsal.py.)"""
     from rl_core.pipeline.contract import TORCH_STEPS
 
     built, parsed = mwaa

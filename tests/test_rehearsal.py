@@ -40,8 +40,13 @@ def rehearsed(tmp_path_factory) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _days(rehearsed) -> list[dict]:
+    return [rehearsed["days"][d] for d in sorted(rehearsed["days"])]
+
+
 def test_day_one_runs_on_batch_with_state_on_s3_and_mlflow(rehearsed):
-    day1 = rehearsed["day1"]
+    day1 = _days(rehearsed)[0]
+    assert day1["airflow"] == "3.3.1"
     assert day1["dag"]["state"] == "success" and day1["report_status"] == "complete"
     assert rehearsed["outputs"]["store_uri"].startswith("s3://")
     assert rehearsed["outputs"]["runs_uri"].startswith("s3://")
@@ -63,16 +68,27 @@ def test_day_one_runs_on_batch_with_state_on_s3_and_mlflow(rehearsed):
     assert recs["agents"]["profit"]["champion_version"] == decisions["profit"]["champion"]
 
 
+def test_mwaas_floor_airflow_runs_the_day_on_batch_too(rehearsed):
+    day1, day2 = _days(rehearsed)[:2]
+    assert day2["airflow"] == "3.0.6" and day2["dag"]["state"] == "success"
+    assert day2["report_status"] == "complete"
+    assert len(day2["batch_jobs"]) == 2 * (TRIALS + 3) + 1
+    assert all(j["status"] == "SUCCEEDED" for j in day2["batch_jobs"])
+    for agent in ("demand", "profit"):  # day 2's challenger registered as version 2
+        assert day2["decisions"][agent]["versions"] == ["1", "2"]
+    assert day2["recommendations"]["day"] == "2026-03-12"
+
+
 def test_a_job_killed_midway_fails_the_run_and_changes_nothing(rehearsed):
-    day1, day2 = rehearsed["day1"], rehearsed["day2_killed"]
-    assert day2["dag"]["state"] == "failed"
-    assert len(day2["killed"]) == 3  # the try and its 2 retries
-    agent, step = day2["sabotage"].split(".")
-    assert day2["report_status"].startswith(f"failed at {agent}.{step}")
-    assert [f["step"] for f in day2["failed"]] == [f"{agent}.{step}"]
+    day2, day3 = _days(rehearsed)[1:]
+    assert day3["dag"]["state"] == "failed"
+    assert len(day3["killed"]) == 3  # the try and its 2 retries
+    agent, step = day3["sabotage"].split(".")
+    assert day3["report_status"].startswith(f"failed at {agent}.{step}")
+    assert [f["step"] for f in day3["failed"]] == [f"{agent}.{step}"]
     # no half-registered model, the champion untouched; the other agent carried on
-    assert day2["decisions"][agent] == day1["decisions"][agent]
-    assert day2["decisions"]["demand"]["versions"] == ["1", "2"]
+    assert day3["decisions"][agent] == day2["decisions"][agent]
+    assert day3["decisions"]["demand"]["versions"] == ["1", "2", "3"]
 
 
 def test_every_metric_the_dashboard_plots_reached_cloudwatch(rehearsed):
