@@ -594,6 +594,11 @@ def main(argv: list[str] | None = None) -> int:
     if not (bin_dir / "python").exists():
         parser.error(f"{bin_dir}/python not found: --venv must be a Python venv")
     extra = dict(item.split("=", 1) for item in args.env if "=" in item)
+    # Ctrl-C / SIGTERM only set a flag: an interrupt raised mid-setup or mid-print could
+    # skip the server's shutdown and leave its thread keeping the process alive
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     with batch_moto_server(
         bin_dir,
         args.max_parallel,
@@ -605,9 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"moto with local Batch jobs on {server.url} (Ctrl-C stops it)", flush=True)
         for key, value in server.aws_env().items():
             print(f"export {key}={value}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
+        stop.wait()
     return 0
 
 
