@@ -38,6 +38,8 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
+import rl_core  # noqa: F401  (first: switches MLflow's telemetry off, nothing under ~)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the Terraform and MWAA-venv tooling the tests use
 

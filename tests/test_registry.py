@@ -220,3 +220,32 @@ def test_cli_list_show_promote_rollback(register, capsys):
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["version"] == a.version
     assert registry_main(["registry", "promote", "profit", "99", "--reason", "x"]) == 2
     assert "no version 99" in capsys.readouterr().err
+
+
+def test_the_registry_writes_nothing_into_the_home_directory(tmp_path):
+    """MLflow writes ~/.config/mlflow/telemetry.json unless told not to; importing rl_core
+    tells it, whatever the caller's environment (a Batch job, a hand-run CLI, the
+    rehearsal's read-back that uses MLflow's client directly). MLflow stays quiet
+    under pytest or CI by itself, so those markers are taken out, and a control run of
+    plain MLflow shows the home would be written otherwise."""
+    import subprocess
+    import sys
+
+    quiet = {"MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK", "PYTEST_CURRENT_TEST", "CI"}
+    quiet |= {"GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "BUILDKITE", "TF_BUILD"}
+    env = {k: v for k, v in os.environ.items() if k not in quiet}
+
+    def home_after(code: str, name: str) -> list:
+        home = tmp_path / name
+        run_env = {**env, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+        run_env["FORECOURT_HOME"] = str(tmp_path / f"fc-{name}")
+        subprocess.run([sys.executable, "-c", code], env=run_env, check=True, timeout=120)
+        return sorted(p.name for p in home.rglob("*")) if home.exists() else []
+
+    db = f"sqlite:///{tmp_path / 'control.db'}"
+    control = f"import mlflow; mlflow.MlflowClient({db!r}).search_experiments()"
+    assert "telemetry.json" in home_after(control, "control")  # the check is live
+    ours = f"import rl_core, mlflow; mlflow.MlflowClient({db!r}).search_experiments()"
+    assert home_after(ours, "ours") == []
+    registry = "from rl_core.registry.tracking import client; client().search_experiments()"
+    assert home_after(registry, "registry") == []

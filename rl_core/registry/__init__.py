@@ -6,12 +6,9 @@ champion_bundle("profit")   # -> (PolicyBundle, "3") or None; what serving loads
 """
 
 import importlib
-import os
 from typing import Any
 
-# before any submodule can import MLflow: no telemetry id written into ~/.config/mlflow
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("DO_NOT_TRACK", "true")
+# MLflow's telemetry is off before any submodule can import it: rl_core/__init__.py
 
 # imported on first use, so `forecourt --help` and the DAG parser never load MLflow
 _LAZY = {

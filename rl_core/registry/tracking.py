@@ -7,8 +7,8 @@ Local default (no server): a SQLite tracking DB and an artifact folder in the da
 
 `FORECOURT_MLFLOW_TRACKING_URI` overrides the URI (on AWS: the ARN of a SageMaker managed
 MLflow tracking server; the server then decides where artifacts go, e.g. the account's S3
-bucket). MLflow's own telemetry is switched off here before MLflow is imported, so that
-nothing is written under $HOME (~/.config/mlflow) and nothing is sent anywhere.
+bucket). MLflow's own telemetry is switched off by `rl_core` itself (its __init__), before
+MLflow is imported, so nothing is written under $HOME (~/.config/mlflow) or sent anywhere.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from rl_core import paths
 from rl_core.errors import ForecourtError
 from rl_core.market.model import check_objective
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 from mlflow import MlflowClient  # noqa: E402
