@@ -10,8 +10,10 @@ What these prove and what only AWS can: docs/deploy.md ("What is proven here").
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -89,13 +91,16 @@ def test_terraform_test(path, env):
 
 
 def _checkov(args: list[str]) -> dict:
-    out = subprocess.run(
-        [str(checkov_bin()), *args, "-o", "json", "--quiet", "--compact", "--skip-download"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=ROOT,
-    )
+    # checkov keeps an update-check cache in ~/.cache/checkov: a throwaway HOME instead
+    with tempfile.TemporaryDirectory(prefix="forecourt-checkov-home-") as home:
+        out = subprocess.run(
+            [str(checkov_bin()), *args, "-o", "json", "--quiet", "--compact", "--skip-download"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=ROOT,
+            env={**os.environ, "HOME": home, "XDG_CACHE_HOME": f"{home}/.cache"},
+        )
     if not out.stdout.strip():
         raise AssertionError(f"checkov printed nothing:\n{out.stderr[-3000:]}")
     data = json.loads(out.stdout)
