@@ -264,7 +264,7 @@ def rehearse(
     """The whole rehearsal; returns what it measured and read back (JSON-safe)."""
     import boto3
 
-    from rl_core.pipeline.demo import find_report_in, run_day, seed
+    from rl_core.pipeline.demo import find_report, run_day, seed
 
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -368,7 +368,7 @@ def rehearse(
                         airflow=airflow,
                     )
                 t = lap(f"dag_run_{day}", t)
-                report = find_report_in(outputs["runs_uri"], day) or {}
+                report = find_report(day, outputs["runs_uri"]) or {}
                 say(f"   {outcome['state']}: {report.get('status')}")
                 days[str(day)] = {
                     "airflow": built.env.airflow,

@@ -104,17 +104,10 @@ def run_day(
     }
 
 
-def find_report(day: date) -> dict | None:
-    """The newest run report for `day`."""
-    reports = sorted(
-        (Path(paths.runs_uri()) / str(day)).glob("*/report.json"), key=lambda p: p.stat().st_mtime
-    )
-    return json.loads(reports[-1].read_text()) if reports else None
-
-
-def find_report_in(runs: str, day: date) -> dict | None:
-    """The newest run report for `day` under a runs root at any URI (S3 included)."""
-    folder = join(runs, str(day))
+def find_report(day: date, runs: str | None = None) -> dict | None:
+    """The newest run report for `day` under the runs root ($FORECOURT_RUNS by default; any
+    URI, S3 included), newest by when its run was planned."""
+    folder = join(runs or paths.runs_uri(), str(day))
     reports = [load(folder, name) for name in names(folder, "*/report.json")]
     reports = [r for r in reports if r]
     return max(reports, key=lambda r: r.get("plan", {}).get("planned_at", 0)) if reports else None

@@ -195,7 +195,7 @@ def train_trial(plan: Plan, agent: str, trial: int) -> dict:
     if done is not None and done.get("hyperparameters") == spec["hyperparameters"]:
         log.info("trial %s/%d already trained: %s", agent, trial, folder)
         return done
-    calibration, setup = _market_setup(plan)
+    _, setup = _market_setup(plan)
     slots = _slots_folder(plan)
     with trial_slot(slots, plan.params.max_concurrent_trials):
         record = _train(plan, setup, spec, folder)
