@@ -395,12 +395,16 @@ def rehearse(
                 if outputs:
                     empty_buckets(outputs["stack"]["bucket_names"].values())
                 t_destroy = time.perf_counter()
-                tft.tf(
-                    ["destroy", "-auto-approve", "-input=false", *tf_vars],
-                    cwd,
-                    env,
-                    APPLY_TIMEOUT_S,
-                )
+                destroy = ["destroy", "-auto-approve", "-input=false", *tf_vars]
+                try:
+                    tft.tf(destroy, cwd, env, APPLY_TIMEOUT_S)
+                except AssertionError as exc:
+                    # moto now and then loses a security group rule before Terraform revokes
+                    # it (InvalidPermission.NotFound): refresh the state, then destroy again
+                    say(f"   destroy failed once, refreshing and retrying: {str(exc)[-300:]}")
+                    refresh = ["apply", "-refresh-only", "-auto-approve", "-input=false"]
+                    tft.tf([*refresh, *tf_vars], cwd, env, APPLY_TIMEOUT_S)
+                    tft.tf(destroy, cwd, env, APPLY_TIMEOUT_S)
                 left = tft.resources_in_state(cwd, env)
                 timings["terraform_destroy"] = round(time.perf_counter() - t_destroy, 1)
                 if left:
