@@ -1,5 +1,6 @@
 # The remote state every other root uses: an S3 bucket (versioned, SSE-KMS with its own key,
-# no public access, TLS only) and a DynamoDB lock table. This root keeps its own state
+# no public access, TLS only); the other roots lock with S3-native lock files in it
+# (use_lockfile, Terraform >= 1.10), so there is no DynamoDB lock table. This root keeps its own state
 # locally (terraform.tfstate next to this file): it creates the backend, so it cannot use it.
 
 provider "aws" {
@@ -17,7 +18,6 @@ locals {
   account_id  = data.aws_caller_identity.current.account_id
   partition   = data.aws_partition.current.partition
   bucket_name = coalesce(var.state_bucket_name, "${var.name_prefix}-terraform-state-${local.account_id}")
-  table_name  = coalesce(var.lock_table_name, "${var.name_prefix}-terraform-locks")
   make_role   = length(var.state_access_principal_arns) > 0
 }
 
@@ -41,7 +41,7 @@ data "aws_iam_policy_document" "key" {
 }
 
 resource "aws_kms_key" "state" {
-  description             = "${var.name_prefix}: Terraform state bucket and lock table"
+  description             = "${var.name_prefix}: Terraform state bucket (state and lock files)"
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.key.json
@@ -178,29 +178,6 @@ resource "aws_s3_bucket_policy" "state" {
   depends_on = [aws_s3_bucket_public_access_block.state]
 }
 
-# ---- lock table ----------------------------------------------------------------------------
-
-resource "aws_dynamodb_table" "lock" {
-  name                        = local.table_name
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "LockID"
-  deletion_protection_enabled = var.deletion_protection
-
-  attribute {
-    name = "LockID"
-    type = "S"
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.state.arn
-  }
-}
-
 # ---- optional role the other roots' backends assume ------------------------------------------
 
 data "aws_iam_policy_document" "state_access_trust" {
@@ -226,18 +203,12 @@ data "aws_iam_policy_document" "state_access" {
     resources = [aws_s3_bucket.state.arn]
   }
 
+  # the state objects and their S3-native lock files (<key>.tflock): use_lockfile
   statement {
     sid       = "ReadWriteStateObjects"
     effect    = "Allow"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = ["${aws_s3_bucket.state.arn}/*"]
-  }
-
-  statement {
-    sid       = "LockTable"
-    effect    = "Allow"
-    actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
-    resources = [aws_dynamodb_table.lock.arn]
   }
 
   statement {
@@ -252,7 +223,7 @@ resource "aws_iam_role" "state_access" {
   count = local.make_role ? 1 : 0
 
   name                 = "${var.name_prefix}-tfstate-access"
-  description          = "Read and write Terraform state (bucket ${local.bucket_name}, lock table ${local.table_name})."
+  description          = "Read and write Terraform state (bucket ${local.bucket_name}, its lock files and key)."
   assume_role_policy   = data.aws_iam_policy_document.state_access_trust[0].json
   max_session_duration = 3600
 }

@@ -8,18 +8,8 @@ output "state_bucket_arn" {
   value       = aws_s3_bucket.state.arn
 }
 
-output "lock_table_name" {
-  description = "Name of the DynamoDB lock table (the S3 backend's dynamodb_table)."
-  value       = aws_dynamodb_table.lock.name
-}
-
-output "lock_table_arn" {
-  description = "ARN of the DynamoDB lock table."
-  value       = aws_dynamodb_table.lock.arn
-}
-
 output "kms_key_arn" {
-  description = "ARN of the key that encrypts the state bucket and the lock table (the S3 backend's kms_key_id)."
+  description = "ARN of the key that encrypts the state bucket (state and lock files) (the S3 backend's kms_key_id)."
   value       = aws_kms_key.state.arn
 }
 
@@ -31,10 +21,10 @@ output "state_access_role_arn" {
 output "backend_config" {
   description = "Settings for the other roots' backend \"s3\" blocks (add key = \"<root>/terraform.tfstate\")."
   value = {
-    bucket         = aws_s3_bucket.state.bucket
-    region         = var.region
-    dynamodb_table = aws_dynamodb_table.lock.name
-    kms_key_id     = aws_kms_key.state.arn
-    encrypt        = true
+    bucket       = aws_s3_bucket.state.bucket
+    region       = var.region
+    use_lockfile = true
+    kms_key_id   = aws_kms_key.state.arn
+    encrypt      = true
   }
 }

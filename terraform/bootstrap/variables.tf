@@ -1,5 +1,5 @@
 variable "region" {
-  description = "Region of the state bucket, lock table and key."
+  description = "Region of the state bucket and its key."
   type        = string
   default     = "eu-west-1"
 
@@ -37,17 +37,6 @@ variable "state_bucket_name" {
   }
 }
 
-variable "lock_table_name" {
-  description = "Name of the DynamoDB lock table; null for <name_prefix>-terraform-locks."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.lock_table_name == null || can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.lock_table_name))
-    error_message = "lock_table_name must be a valid DynamoDB table name."
-  }
-}
-
 variable "noncurrent_version_expiration_days" {
   description = "Days a superseded state version is kept before it expires."
   type        = number
@@ -74,10 +63,4 @@ variable "access_log_bucket" {
   description = "Existing bucket that receives the state bucket's server access logs; null for none."
   type        = string
   default     = null
-}
-
-variable "deletion_protection" {
-  description = "Protect the lock table from deletion (set false only to tear down a test account)."
-  type        = bool
-  default     = true
 }

@@ -29,18 +29,33 @@ output "scp_ids" {
 }
 
 output "trail_arn" {
-  description = "ARN of the organization trail."
-  value       = aws_cloudtrail.org.arn
+  description = "ARN of the organization trail (null until trail_bucket_name is set)."
+  value       = one(aws_cloudtrail.org[*].arn)
 }
 
 output "log_bucket_name" {
-  description = "Name of the bucket that receives the organization trail."
-  value       = aws_s3_bucket.trail.bucket
+  description = "The bucket the organization trail writes to (log-archive account); the name terraform/log-archive gives it until trail_bucket_name is set."
+  value       = local.log_bucket_name
 }
 
-output "trail_kms_key_arn" {
-  description = "ARN of the key that encrypts the trail's log files."
-  value       = aws_kms_key.trail.arn
+output "security_ou_id" {
+  description = "ID of the security OU that holds the log-archive account (same SCPs as workloads)."
+  value       = aws_organizations_organizational_unit.security.id
+}
+
+output "log_archive_account_id" {
+  description = "ID of the log-archive account (terraform/log-archive's log_archive_account_id)."
+  value       = local.log_archive_id
+}
+
+output "log_archive" {
+  description = "What terraform/log-archive needs: log_archive_account_id, organization_id, org_trail_arn (the trail's ARN, fixed before the trail exists), access_role_arn."
+  value = {
+    log_archive_account_id = local.log_archive_id
+    organization_id        = aws_organizations_organization.this.id
+    org_trail_arn          = local.trail_arn
+    access_role_arn        = local.log_archive_access_role_arn
+  }
 }
 
 output "scp_documents" {

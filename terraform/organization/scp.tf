@@ -1,9 +1,16 @@
-# Service control policies on the workloads OU. SCPs never restrict the management account.
-# Two policies (an OU takes at most five, FullAWSAccess included): the baseline guardrails
-# and the region allow-list. The documents are locals so that tests read them as data.
+# Service control policies on the workloads and security OUs. SCPs never restrict the
+# management account, which is why the trail's bucket and key live in the log-archive account
+# (security OU). Two policies (an OU takes at most five, FullAWSAccess included): the baseline
+# guardrails and the region allow-list. The documents are locals so that tests read them as data.
 
 locals {
   log_bucket_arn = "arn:${local.partition}:s3:::${local.log_bucket_name}"
+  # terraform/log-archive applies through the log-archive account's
+  # OrganizationAccountAccessRole (assumable only from the management account): the one
+  # principal exempt from the trail bucket and key statements
+  exempt_log_archive_admin = {
+    ArnNotLike = { "aws:PrincipalArn" = [local.log_archive_access_role_arn] }
+  }
 
   scp_guardrails = {
     Version = "2012-10-17"
@@ -40,8 +47,38 @@ locals {
           "s3:PutBucketObjectLockConfiguration",
           "s3:DeleteObject",
           "s3:DeleteObjectVersion",
+          "s3:PutEncryptionConfiguration",
+          "s3:PutBucketPublicAccessBlock",
+          "s3:PutBucketOwnershipControls",
+          "s3:BypassGovernanceRetention",
+          "s3:PutObjectRetention",
+          "s3:PutObjectLegalHold",
         ]
-        Resource = [local.log_bucket_arn, "${local.log_bucket_arn}/*"]
+        Resource  = [local.log_bucket_arn, "${local.log_bucket_arn}/*"]
+        Condition = local.exempt_log_archive_admin
+      },
+      {
+        # the role through which the management account reaches every member account
+        Sid    = "DenyAccessRoleTampering"
+        Effect = "Deny"
+        Action = [
+          "iam:AttachRolePolicy", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary",
+          "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
+          "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+        ]
+        Resource = ["arn:${local.partition}:iam::*:role/OrganizationAccountAccessRole"]
+      },
+      {
+        # the trail key (once terraform/log-archive made it): nobody but that role disables,
+        # deletes or re-polices it
+        Sid    = "DenyTrailKeyTampering"
+        Effect = "Deny"
+        Action = [
+          "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:CreateGrant",
+          "kms:DisableKeyRotation", "kms:UpdateAlias", "kms:DeleteAlias",
+        ]
+        Resource  = [coalesce(var.trail_kms_key_arn, "arn:${local.partition}:kms:*:${local.log_archive_id}:key/*")]
+        Condition = local.exempt_log_archive_admin
       },
       {
         Sid      = "DenyRootUser"
@@ -87,7 +124,7 @@ locals {
 
   scps = {
     guardrails = {
-      description = "Deny leaving the organization, CloudTrail and trail-bucket tampering, and the root user."
+      description = "Deny leaving the organization, CloudTrail, trail bucket and key tampering, access-role tampering, and the root user."
       document    = local.scp_guardrails
     }
     region-allowlist = {
@@ -124,4 +161,12 @@ resource "aws_organizations_policy_attachment" "workloads" {
 
   policy_id = each.value.id
   target_id = aws_organizations_organizational_unit.workloads.id
+}
+
+# the same guardrails on the security OU: they are what protects the trail bucket and key
+resource "aws_organizations_policy_attachment" "security" {
+  for_each = aws_organizations_policy.scp
+
+  policy_id = each.value.id
+  target_id = aws_organizations_organizational_unit.security.id
 }

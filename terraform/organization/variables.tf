@@ -112,69 +112,39 @@ variable "cloudwatch_logs_retention_days" {
   }
 }
 
-variable "log_transition_to_glacier_days" {
-  description = "Days after which trail log files move to S3 Glacier Flexible Retrieval."
-  type        = number
-  default     = 90
-
-  validation {
-    condition     = var.log_transition_to_glacier_days >= 30
-    error_message = "log_transition_to_glacier_days must be at least 30."
-  }
-}
-
-variable "log_expiration_days" {
-  description = "Days after which trail log files are deleted (default about seven years)."
-  type        = number
-  default     = 2557
-
-  validation {
-    condition     = var.log_expiration_days >= 365
-    error_message = "Keep trail logs at least a year (log_expiration_days >= 365)."
-  }
-}
-
-variable "log_bucket_object_lock" {
-  description = "Create the trail bucket with S3 Object Lock (WORM) and a default retention. Only at bucket creation: changing it replaces the bucket."
-  type        = bool
-  default     = false
-}
-
-variable "object_lock_mode" {
-  description = "Default Object Lock mode when log_bucket_object_lock: GOVERNANCE (privileged users can lift it) or COMPLIANCE (nobody can, not even root)."
+variable "log_archive_account_email" {
+  description = "Root email address of the log-archive member account (security OU) that holds the organization trail's bucket and key (unique across AWS)."
   type        = string
-  default     = "GOVERNANCE"
 
   validation {
-    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.object_lock_mode)
-    error_message = "object_lock_mode must be GOVERNANCE or COMPLIANCE."
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.log_archive_account_email))
+    error_message = "log_archive_account_email must be an email address."
   }
 }
 
-variable "object_lock_retention_days" {
-  description = "Default Object Lock retention of every log file, in days."
-  type        = number
-  default     = 365
+variable "trail_bucket_name" {
+  description = "The organization trail's bucket in the log-archive account: terraform/log-archive's output trail_bucket_name. null (first apply, before terraform/log-archive exists): no trail yet."
+  type        = string
+  default     = null
 
   validation {
-    condition     = var.object_lock_retention_days >= 1
-    error_message = "object_lock_retention_days must be at least 1."
+    condition     = var.trail_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.trail_bucket_name, "-")))
+    error_message = "trail_bucket_name must be a bucket name (not an ARN)."
   }
 }
 
-variable "access_logs_expiration_days" {
-  description = "Days the trail bucket's server access logs are kept."
-  type        = number
-  default     = 365
+variable "trail_kms_key_arn" {
+  description = "The key (log-archive account) the trail encrypts its log files with: terraform/log-archive's output trail_kms_key_arn. Set together with trail_bucket_name."
+  type        = string
+  default     = null
 
   validation {
-    condition     = var.access_logs_expiration_days >= 90
-    error_message = "Keep access logs at least 90 days."
+    condition     = (var.trail_kms_key_arn == null) == (var.trail_bucket_name == null)
+    error_message = "Set trail_bucket_name and trail_kms_key_arn together (both from terraform/log-archive's outputs), or neither."
   }
-}
 
-variable "force_destroy_log_buckets" {
-  description = "Let terraform destroy delete the trail and access-log buckets with their objects. Only for throw-away test organizations: the trail bucket's policy denies log deletion anyway."
-  type        = bool
-  default     = false
+  validation {
+    condition     = var.trail_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", coalesce(var.trail_kms_key_arn, "-")))
+    error_message = "trail_kms_key_arn must be a KMS key ARN (not an alias)."
+  }
 }

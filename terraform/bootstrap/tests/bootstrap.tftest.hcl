@@ -28,11 +28,6 @@ mock_provider "aws" {
       arn = "arn:aws:s3:::forecourt-terraform-state-111122223333"
     }
   }
-  mock_resource "aws_dynamodb_table" {
-    defaults = {
-      arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/forecourt-terraform-locks"
-    }
-  }
 }
 
 run "defaults" {
@@ -78,28 +73,13 @@ run "defaults" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.lock.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.lock.hash_key == "LockID" && aws_dynamodb_table.lock.point_in_time_recovery[0].enabled
-    error_message = "The lock table is on-demand, keyed by LockID, with point-in-time recovery."
-  }
-
-  assert {
-    condition     = aws_dynamodb_table.lock.server_side_encryption[0].enabled && aws_dynamodb_table.lock.server_side_encryption[0].kms_key_arn == aws_kms_key.state.arn
-    error_message = "The lock table must be encrypted with this root's key."
-  }
-
-  assert {
-    condition     = aws_dynamodb_table.lock.deletion_protection_enabled
-    error_message = "The lock table is protected from deletion by default."
-  }
-
-  assert {
     condition     = length(aws_iam_role.state_access) == 0 && output.state_access_role_arn == null
     error_message = "No state-access role without trusted principals."
   }
 
   assert {
-    condition     = output.backend_config.bucket == aws_s3_bucket.state.bucket && output.backend_config.dynamodb_table == "forecourt-terraform-locks" && output.backend_config.encrypt
-    error_message = "backend_config must name the bucket and the lock table."
+    condition     = output.backend_config.bucket == aws_s3_bucket.state.bucket && output.backend_config.use_lockfile && !contains(keys(output.backend_config), "dynamodb_table") && output.backend_config.encrypt
+    error_message = "backend_config must name the bucket and lock with S3 lock files (use_lockfile), not a DynamoDB table."
   }
 }
 

@@ -89,3 +89,18 @@ output "mwaa_airflow_configuration_options" {
   description = "The MWAA environment's Airflow configuration options, forecourt.* included (null without MWAA)."
   value       = module.forecourt.mwaa_airflow_configuration_options
 }
+
+output "promotion_outbox_uri" {
+  description = "FORECOURT_PROMOTION_OUTBOX: this account's promotion outbox, s3://<artifacts bucket>/promotions (readable by promotion_reader_account_ids)."
+  value       = module.forecourt.promotion_outbox_uri
+}
+
+output "promotion_source_uri" {
+  description = "FORECOURT_PROMOTION_SOURCE: the upstream account's outbox this account reads, s3://<bucket>/<prefix>; null without promotion_source (dev)."
+  value       = module.forecourt.promotion_source_uri
+}
+
+output "security_baseline" {
+  description = "The account's security baseline (modules/security_baseline): what is on, and its detector, recorder, bucket, rules, standards, analyzer and budget."
+  value       = module.forecourt.security_baseline
+}

@@ -73,3 +73,87 @@ variable "plugins_zip_path" {
   type        = string
   default     = null
 }
+
+variable "mwaa_ui_allowed_cidrs" {
+  description = "IPv4 CIDRs (VPN, bastion subnet, peered network) that may reach the private MWAA UI over HTTPS: ingress 443 on the MWAA security group. Empty (default): none; never 0.0.0.0/0."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.mwaa_ui_allowed_cidrs : can(cidrhost(c, 0)) && !strcontains(c, ":") && c != "0.0.0.0/0"])
+    error_message = "mwaa_ui_allowed_cidrs must be IPv4 CIDRs such as 10.8.0.0/16, never 0.0.0.0/0."
+  }
+}
+
+# ---- the account's security baseline (modules/security_baseline) -------------------------
+# each part on by default; the offline apply against moto turns off what moto lacks
+# (Security Hub, Access Analyzer, Budgets)
+
+variable "enable_guardduty" {
+  description = "GuardDuty detector with S3 protection."
+  type        = bool
+  default     = true
+}
+
+variable "enable_aws_config" {
+  description = "AWS Config recorder, delivery channel (KMS-encrypted bucket) and managed rules."
+  type        = bool
+  default     = true
+}
+
+variable "enable_security_hub" {
+  description = "Security Hub with the AWS Foundational Security Best Practices standard (off in the offline apply: moto lacks it)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_access_analyzer" {
+  description = "IAM Access Analyzer for the account (off in the offline apply: moto lacks it)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_budget" {
+  description = "Monthly cost budget notifying the alarm topic at 80% actual and 100% forecast (off in the offline apply: moto lacks part of Budgets)."
+  type        = bool
+  default     = true
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly cost budget of the account in USD."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.monthly_budget_usd > 0
+    error_message = "monthly_budget_usd must be greater than 0."
+  }
+}
+
+# ---- cross-account promotion: dev proposes -> preprod validates -> prod serves -------------
+
+variable "promotion_reader_account_ids" {
+  description = "Accounts that may read this account's promotion outbox (s3://<artifacts bucket>/promotions/): dev's is [preprod], preprod's is [prod], prod's is []."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.promotion_reader_account_ids : can(regex("^[0-9]{12}$", a))])
+    error_message = "Each promotion_reader_account_ids entry must be a 12-digit AWS account id."
+  }
+}
+
+variable "promotion_source" {
+  description = "The upstream account's outbox this account reads: {account_id, bucket, prefix} (preprod: dev's artifacts bucket, prefix promotions; prod: preprod's). null in dev."
+  type = object({
+    account_id = string
+    bucket     = string
+    prefix     = string
+  })
+  default = null
+
+  validation {
+    condition     = var.promotion_source == null ? true : can(regex("^[0-9]{12}$", var.promotion_source.account_id))
+    error_message = "promotion_source.account_id must be a 12-digit AWS account id."
+  }
+}

@@ -22,4 +22,15 @@ module "forecourt" {
   image_tag                   = var.image_tag
   mlflow_tracking_uri         = var.mlflow_tracking_uri
   plugins_zip_path            = var.plugins_zip_path
+  mwaa_ui_allowed_cidrs       = var.mwaa_ui_allowed_cidrs
+
+  # security baseline (modules/security_baseline) and cross-account promotion
+  enable_guardduty             = var.enable_guardduty
+  enable_aws_config            = var.enable_aws_config
+  enable_security_hub          = var.enable_security_hub
+  enable_access_analyzer       = var.enable_access_analyzer
+  enable_budget                = var.enable_budget
+  monthly_budget_usd           = var.monthly_budget_usd
+  promotion_reader_account_ids = var.promotion_reader_account_ids
+  promotion_source             = var.promotion_source
 }

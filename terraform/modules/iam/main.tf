@@ -27,8 +27,52 @@ locals {
     "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:mlflow-tracking-server/${local.n}*",
   )
 
-  training_log_group_arn   = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${var.training_log_group_name}"
-  sagemaker_log_groups_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/*"
+  training_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${var.training_log_group_name}"
+
+  # The roles and the policy nobody below the break-glass principal may change: the deploy
+  # role itself, the admin role, the organization's access role (protected_role_names) and
+  # the permission boundary. Built from names (not resource attributes) so the statements
+  # are known at plan time and cannot form a cycle.
+  iam_arn                = "arn:${local.partition}:iam::${local.account_id}"
+  boundary_policy_name   = "${local.n}-workload-boundary"
+  boundary_policy_arn    = "${local.iam_arn}:policy/${local.boundary_policy_name}"
+  deploy_role_arn        = "${local.iam_arn}:role/${local.n}-deploy"
+  admin_role_arn         = "${local.iam_arn}:role/${local.n}-admin"
+  privileged_role_arns   = concat([local.deploy_role_arn, local.admin_role_arn], [for r in var.protected_role_names : "${local.iam_arn}:role/${r}"])
+  privileged_iam_targets = concat(local.privileged_role_arns, [local.boundary_policy_arn])
+
+  # Every IAM write verb that can change what a role, policy or instance profile grants or
+  # who may use it: denied on the privileged targets (deploy role and boundary alike).
+  iam_write_actions = [
+    "iam:AddRoleToInstanceProfile", "iam:AttachRolePolicy", "iam:CreatePolicyVersion", "iam:CreateRole",
+    "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PassRole", "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy", "iam:RemoveRoleFromInstanceProfile", "iam:SetDefaultPolicyVersion", "iam:TagPolicy",
+    "iam:TagRole", "iam:UntagPolicy", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+  ]
+
+  # Each role the stack passes to a service, and exactly the services it is passed to
+  # (iam:PassedToService): the service whose API takes the role, and the one that assumes it.
+  passable_roles = merge(
+    {
+      "${local.n}-training-job"        = ["batch.amazonaws.com", "ecs-tasks.amazonaws.com"] # job definition's jobRoleArn
+      "${local.n}-batch-instance"      = ["batch.amazonaws.com", "ec2.amazonaws.com"]       # compute environment's instance profile
+      "${local.n}-batch-service"       = ["batch.amazonaws.com"]                            # compute environment's service role
+      "${local.n}-sagemaker-execution" = ["sagemaker.amazonaws.com"]                        # models' execution role
+      "${local.n}-mlflow"              = ["sagemaker.amazonaws.com"]                        # MLflow tracking server's role
+    },
+    var.extra_passable_roles,
+  )
+
+  # The stack's log groups (and their streams): Batch jobs, SageMaker endpoints, MWAA, VPC flow logs.
+  stack_log_group_arns = flatten([
+    for g in concat(
+      ["/aws/batch/${local.n}-*", "/aws/sagemaker/Endpoints/${local.n}-*", "airflow-${local.n}-*", "/aws/vpc/flow-logs/${local.n}*"],
+      [for pfx in var.extra_log_group_name_prefixes : "${pfx}*"],
+    ) : ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${g}", "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${g}:*"]
+  ])
+  sagemaker_log_groups_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/Endpoints/${local.n}-*"
 
   ecr_pull_actions = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
   kms_use_actions  = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
@@ -273,6 +317,8 @@ locals {
           "arn:${local.partition}:ec2:${local.region}:${local.account_id}:subnet/*",
           "arn:${local.partition}:ec2:${local.region}:${local.account_id}:security-group/*",
         ]
+        # in the stack's VPC only, when it is known
+        conditions = var.vpc_arn == null ? [] : [{ test = "ArnEquals", variable = "ec2:Vpc", values = [var.vpc_arn] }]
       },
     ],
     length(var.ecr_repository_arns) == 0 ? [] : [{
@@ -361,9 +407,16 @@ locals {
       resources = ["*"]
     },
     {
-      sid       = "AllowPassOwnRoles"
-      actions   = ["iam:GetRole", "iam:PassRole"]
+      sid       = "AllowGetOwnRoles"
+      actions   = ["iam:GetRole"]
       resources = ["arn:${local.partition}:iam::${local.account_id}:role/${local.n}-*"]
+    },
+    {
+      # a workload may at most hand one of the stack's roles to the services that run them
+      sid        = "AllowPassOwnRolesToWorkloadServices"
+      actions    = ["iam:PassRole"]
+      resources  = ["arn:${local.partition}:iam::${local.account_id}:role/${local.n}-*"]
+      conditions = [{ test = "StringEquals", variable = "iam:PassedToService", values = sort(distinct(flatten(values(local.passable_roles)))) }]
     },
     {
       sid       = "AllowOwnInstanceProfiles"
@@ -387,6 +440,13 @@ locals {
         "iam:PutUserPolicy", "iam:SetDefaultPolicyVersion", "iam:UpdateAssumeRolePolicy", "iam:UpdateLoginProfile",
       ]
       resources = ["*"]
+    },
+    {
+      # whatever a bounded role is given later: never the deploy/admin/break-glass roles or the boundary itself
+      sid       = "DenyPrivilegedRoleAndBoundaryChanges"
+      effect    = "Deny"
+      actions   = local.iam_write_actions
+      resources = local.privileged_iam_targets
     },
     {
       sid       = "DenyOrganizations"
@@ -442,7 +502,8 @@ locals {
     cw     = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}"
     events = "arn:${local.partition}:events:${local.region}:${local.account_id}"
   }
-  deploy_statements = [
+  deploy_statements = concat(local.deploy_iam_statements, local.deploy_pass_role_statements, local.deploy_other_statements)
+  deploy_iam_statements = [
     {
       sid       = "StackBuckets"
       actions   = ["s3:*"]
@@ -476,17 +537,13 @@ locals {
       }]
     },
     {
-      sid = "IamStackRolesAndPolicies"
+      # reading is harmless, on every stack role (deploy and admin included: Terraform refreshes them)
+      sid = "IamReadStack"
       actions = [
-        "iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:CreatePolicy", "iam:CreatePolicyVersion",
-        "iam:CreateRole", "iam:DeleteInstanceProfile", "iam:DeletePolicy", "iam:DeletePolicyVersion",
-        "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetInstanceProfile",
-        "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
-        "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:ListPolicyVersions",
-        "iam:ListRolePolicies", "iam:PassRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
-        "iam:RemoveRoleFromInstanceProfile", "iam:SetDefaultPolicyVersion", "iam:TagInstanceProfile",
-        "iam:TagPolicy", "iam:TagRole", "iam:UntagInstanceProfile", "iam:UntagPolicy", "iam:UntagRole",
-        "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+        "iam:GetInstanceProfile", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies", "iam:ListEntitiesForPolicy", "iam:ListInstanceProfileTags",
+        "iam:ListInstanceProfilesForRole", "iam:ListPolicyTags", "iam:ListPolicyVersions", "iam:ListRolePolicies",
+        "iam:ListRoleTags",
       ]
       resources = [
         "${local.deploy_arn.iam}:role/${local.n}-*",
@@ -495,19 +552,63 @@ locals {
       ]
     },
     {
-      # Attaching is limited to this stack's policies and the AWS-managed ones the stack uses.
-      sid       = "IamAttachKnownPolicies"
+      # a role is created, and its permissions written, only with the stack's boundary on it:
+      # whatever the deploy role writes into a role is capped by the boundary
+      sid = "IamWriteBoundedRoles"
+      actions = [
+        "iam:CreateRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
+        "iam:PutRolePolicy",
+      ]
+      resources  = ["${local.deploy_arn.iam}:role/${local.n}-*"]
+      conditions = [{ test = "StringEquals", variable = "iam:PermissionsBoundary", values = [local.boundary_policy_arn] }]
+    },
+    {
+      # attaching: a bounded role, and only this stack's policies or the AWS-managed ones it uses
+      sid       = "IamAttachKnownPoliciesToBoundedRoles"
       actions   = ["iam:AttachRolePolicy"]
       resources = ["${local.deploy_arn.iam}:role/${local.n}-*"]
-      conditions = [{
-        test     = "ArnLike"
-        variable = "iam:PolicyARN"
-        values = concat(
-          ["${local.deploy_arn.iam}:policy/${local.n}-*"],
-          [for p in concat(flatten([for r in local.workload_roles : r.managed]), local.admin_policy_arns) : p],
-        )
-      }]
+      conditions = [
+        { test = "StringEquals", variable = "iam:PermissionsBoundary", values = [local.boundary_policy_arn] },
+        {
+          test     = "ArnLike"
+          variable = "iam:PolicyARN"
+          values   = concat(["${local.deploy_arn.iam}:policy/${local.n}-*"], flatten([for r in local.workload_roles : r.managed]))
+        },
+      ]
     },
+    {
+      # verbs without the iam:PermissionsBoundary key; the privileged roles are denied below,
+      # and every other <name_prefix>-* role carries the boundary (tests/test_terraform_policies.py)
+      sid = "IamChangeStackRoles"
+      actions = [
+        "iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+        "iam:UpdateRoleDescription",
+      ]
+      resources = ["${local.deploy_arn.iam}:role/${local.n}-*"]
+    },
+    {
+      sid = "IamStackPoliciesAndInstanceProfiles"
+      actions = [
+        "iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:CreatePolicy", "iam:CreatePolicyVersion",
+        "iam:DeleteInstanceProfile", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:RemoveRoleFromInstanceProfile",
+        "iam:SetDefaultPolicyVersion", "iam:TagInstanceProfile", "iam:TagPolicy", "iam:UntagInstanceProfile",
+        "iam:UntagPolicy",
+      ]
+      resources = [
+        "${local.deploy_arn.iam}:instance-profile/${local.n}-*",
+        "${local.deploy_arn.iam}:policy/${local.n}-*",
+      ]
+    },
+  ]
+  deploy_pass_role_statements = [
+    for name in sort(keys(local.passable_roles)) : {
+      sid        = "PassRole${replace(title(replace(trimprefix(name, "${local.n}-"), "-", " ")), " ", "")}"
+      actions    = ["iam:PassRole"]
+      resources  = ["${local.deploy_arn.iam}:role/${name}"]
+      conditions = [{ test = "StringEquals", variable = "iam:PassedToService", values = sort(local.passable_roles[name]) }]
+    }
+  ]
+  deploy_other_statements = [
     {
       sid       = "IamReadAwsManagedPolicies"
       actions   = ["iam:GetPolicy", "iam:GetPolicyVersion"]
@@ -527,29 +628,62 @@ locals {
       }]
     },
     {
-      # VPC resources are addressed by generated ids, so these cannot be scoped by name.
-      sid = "Ec2Networking"
-      actions = [
-        "ec2:Describe*", "ec2:CreateTags", "ec2:DeleteTags", "ec2:*Vpc", "ec2:*VpcAttribute", "ec2:*VpcEndpoint*",
-        "ec2:*Subnet", "ec2:ModifySubnetAttribute", "ec2:*RouteTable", "ec2:*Route", "ec2:*InternetGateway",
-        "ec2:*NatGateway", "ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:DisassociateAddress",
-        "ec2:*SecurityGroup", "ec2:*SecurityGroupIngress", "ec2:*SecurityGroupEgress",
-        "ec2:ModifySecurityGroupRules", "ec2:*FlowLogs", "ec2:*LaunchTemplate", "ec2:*LaunchTemplateVersion*",
-        "ec2:*NetworkAclEntry",
-      ]
-      resources  = ["*"]
+      sid        = "Ec2Describe"
+      actions    = ["ec2:Describe*"]
+      resources  = ["*"] # Describe* have no resource-level permissions
       conditions = [local.region_condition]
     },
     {
+      # VPC resources get generated ids, so writes are scoped by tag: created only carrying
+      # the stack tag (aws:RequestTag)...
+      sid        = "Ec2CreateTagged"
+      actions    = local.ec2_create_actions
+      resources  = [for t in local.ec2_stack_types : "${local.deploy_arn.ec2}:${t}/*"]
+      conditions = [{ test = "StringEquals", variable = "aws:RequestTag/${var.stack_tag.key}", values = [var.stack_tag.value] }]
+    },
+    {
+      # ...and changed, deleted or built into only when already carrying it (aws:ResourceTag)
+      sid        = "Ec2ChangeTagged"
+      actions    = concat(local.ec2_create_actions, local.ec2_change_actions)
+      resources  = [for t in local.ec2_stack_types : "${local.deploy_arn.ec2}:${t}/*"]
+      conditions = [{ test = "StringEquals", variable = "aws:ResourceTag/${var.stack_tag.key}", values = [var.stack_tag.value] }]
+    },
+    {
+      # tags written as part of one of the creates above (tag-on-create)
+      sid        = "Ec2TagOnCreate"
+      actions    = ["ec2:CreateTags"]
+      resources  = [for t in local.ec2_stack_types : "${local.deploy_arn.ec2}:${t}/*"]
+      conditions = [{ test = "StringEquals", variable = "ec2:CreateAction", values = [for a in local.ec2_create_actions : trimprefix(a, "ec2:")] }]
+    },
+    {
+      # the VPC's default security group exists untagged: Terraform adopts it (tags it, then
+      # revokes its rules) only under the name the network module gives it
+      sid       = "Ec2AdoptDefaultSecurityGroup"
+      actions   = ["ec2:CreateTags"]
+      resources = ["${local.deploy_arn.ec2}:security-group/*"]
+      conditions = [
+        { test = "StringEquals", variable = "aws:RequestTag/Name", values = ["${local.n}-default-deny"] },
+        { test = "StringEquals", variable = "aws:RequestTag/${var.stack_tag.key}", values = [var.stack_tag.value] },
+      ]
+    },
+    {
+      # MWAA creates its web server/database endpoints in the VPC with the caller's rights,
+      # tagged AmazonMWAAManaged (the parents, VPC/subnets/security groups, carry the stack tag)
+      sid        = "MwaaManagedVpcEndpoints"
+      actions    = ["ec2:CreateVpcEndpoint"]
+      resources  = ["${local.deploy_arn.ec2}:vpc-endpoint/*"]
+      conditions = [{ test = "StringEquals", variable = "aws:RequestTag/AmazonMWAAManaged", values = ["true"] }]
+    },
+    {
       sid        = "LogGroups"
-      actions    = ["logs:*"]
-      resources  = ["${local.deploy_arn.logs}:log-group:*"]
+      actions    = local.log_group_actions
+      resources  = local.stack_log_group_arns
       conditions = [local.region_condition]
     },
     {
       sid        = "LogGroupsDescribe"
       actions    = ["logs:DescribeLogGroups"]
-      resources  = ["*"]
+      resources  = ["*"] # needs log-group:* (a prefix filter is not a resource)
       conditions = [local.region_condition]
     },
     {
@@ -650,6 +784,30 @@ locals {
       resources = ["*"]
     },
     {
+      # no IAM write on the deploy role itself, the admin and break-glass roles or the
+      # boundary: the allows above reach role/<name_prefix>-*, which names two of them
+      sid       = "DenyPrivilegedRoleAndBoundaryChanges"
+      effect    = "Deny"
+      actions   = local.iam_write_actions
+      resources = local.privileged_iam_targets
+    },
+    {
+      # no role without the boundary: creating one, or writing into one, names it
+      sid        = "DenyUnboundedRoleWrites"
+      effect     = "Deny"
+      actions    = ["iam:AttachRolePolicy", "iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"]
+      resources  = ["*"]
+      conditions = [{ test = "StringNotEquals", variable = "iam:PermissionsBoundary", values = [local.boundary_policy_arn] }]
+    },
+    {
+      # the stack tag is what scopes EC2 writes: it may not be removed
+      sid        = "DenyStackTagRemoval"
+      effect     = "Deny"
+      actions    = ["ec2:DeleteTags"]
+      resources  = ["*"]
+      conditions = [{ test = "ForAnyValue:StringEquals", variable = "aws:TagKeys", values = [var.stack_tag.key] }]
+    },
+    {
       sid         = "DenyOutsideAllowedRegions"
       effect      = "Deny"
       not_actions = ["iam:*", "sts:*", "s3:*", "support:*", "health:*"]
@@ -659,6 +817,35 @@ locals {
   ]
 
   admin_policy_arns = [for p in var.admin_managed_policy_names : "arn:${local.partition}:iam::aws:policy/${p}"]
+
+  # EC2 resource types of the network (and the training launch template), and the verbs
+  # Terraform uses on them. No ec2:* verb wildcard: each is named.
+  ec2_stack_types = [
+    "elastic-ip", "internet-gateway", "launch-template", "natgateway", "network-acl", "route-table",
+    "security-group", "security-group-rule", "subnet", "vpc", "vpc-endpoint", "vpc-flow-log",
+  ]
+  ec2_create_actions = [
+    "ec2:AllocateAddress", "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:CreateFlowLogs", "ec2:CreateInternetGateway", "ec2:CreateLaunchTemplate", "ec2:CreateNatGateway",
+    "ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateVpc", "ec2:CreateVpcEndpoint",
+  ]
+  ec2_change_actions = [
+    "ec2:AssociateRouteTable", "ec2:AttachInternetGateway", "ec2:CreateLaunchTemplateVersion", "ec2:CreateRoute",
+    "ec2:CreateTags", "ec2:DeleteFlowLogs", "ec2:DeleteInternetGateway", "ec2:DeleteLaunchTemplate",
+    "ec2:DeleteLaunchTemplateVersions", "ec2:DeleteNatGateway", "ec2:DeleteRoute", "ec2:DeleteRouteTable",
+    "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags", "ec2:DeleteVpc", "ec2:DeleteVpcEndpoints",
+    "ec2:DetachInternetGateway", "ec2:DisassociateAddress", "ec2:DisassociateRouteTable", "ec2:ModifyLaunchTemplate",
+    "ec2:ModifySecurityGroupRules", "ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute", "ec2:ModifyVpcEndpoint",
+    "ec2:ReleaseAddress", "ec2:ReplaceRoute", "ec2:ReplaceRouteTableAssociation", "ec2:RevokeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+  ]
+  # log groups: named verbs, no logs:*
+  log_group_actions = [
+    "logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
+    "logs:DescribeLogStreams", "logs:DisassociateKmsKey", "logs:ListTagsForResource", "logs:ListTagsLogGroup",
+    "logs:PutRetentionPolicy", "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup", "logs:UntagResource",
+  ]
 
   # Everything normalised to the full statement shape.
   raw_policy_statements = {
@@ -747,7 +934,7 @@ resource "aws_iam_policy" "boundary" {
   #checkov:skip=CKV_AWS_289:Permission boundary: a ceiling, it grants nothing by itself; each role's own policy is least-privilege (checked in tests).
   #checkov:skip=CKV_AWS_290:Permission boundary: a ceiling, it grants nothing by itself; each role's own policy is least-privilege (checked in tests).
   #checkov:skip=CKV_AWS_355:Permission boundary: service-level allows on "*" are the ceiling (by design); explicit denies and the region deny cap it.
-  name        = "${local.n}-workload-boundary"
+  name        = local.boundary_policy_name
   description = "Permission boundary of every Forecourt workload role: listed services only, no IAM principal changes, no Organizations, no audit tampering, allowed regions only"
   policy      = data.aws_iam_policy_document.policy["permission_boundary"].json
   tags        = var.tags

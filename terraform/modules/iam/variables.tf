@@ -285,3 +285,62 @@ variable "boundary_allowed_services" {
     error_message = "boundary_allowed_services must be service prefixes, and never iam, organizations, cloudtrail, sts or account."
   }
 }
+
+variable "protected_role_names" {
+  description = "Roles outside this stack's names the deploy role (and every bounded role) may never change or pass: the break-glass roles. The stack's own <name_prefix>-deploy and <name_prefix>-admin are always protected."
+  type        = list(string)
+  default     = ["OrganizationAccountAccessRole"]
+
+  validation {
+    condition     = alltrue([for r in var.protected_role_names : can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", r))])
+    error_message = "protected_role_names must be IAM role names (no path, no ARN)."
+  }
+}
+
+variable "extra_passable_roles" {
+  description = "Roles created by other modules (name => the services it is passed to, iam:PassedToService) that the deploy role may pass, besides this module's workload roles; e.g. { \"<name_prefix>-mwaa-execution\" = [\"airflow.amazonaws.com\"] }. Each must be named <name_prefix>-* and carry the permission boundary."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for name, services in var.extra_passable_roles :
+      startswith(name, "${var.name_prefix}-") && !contains(["${var.name_prefix}-deploy", "${var.name_prefix}-admin"], name) &&
+      length(services) > 0 && alltrue([for s in services : can(regex("^[a-z0-9.-]+\\.amazonaws\\.com$", s))])
+    ])
+    error_message = "extra_passable_roles: names must start with <name_prefix>- (never the deploy or admin role), each with at least one service principal (*.amazonaws.com)."
+  }
+}
+
+variable "extra_log_group_name_prefixes" {
+  description = "Further log group name prefixes the deploy role manages, besides /aws/batch/<name_prefix>-*, /aws/sagemaker/Endpoints/<name_prefix>-*, airflow-<name_prefix>-* and /aws/vpc/flow-logs/<name_prefix>*."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for g in var.extra_log_group_name_prefixes : can(regex("^[A-Za-z0-9_/.#-]{3,512}$", g))])
+    error_message = "extra_log_group_name_prefixes must be log group name prefixes without wildcards."
+  }
+}
+
+variable "stack_tag" {
+  description = "Tag every EC2 resource of the stack carries (the providers' default_tags set Project = forecourt): the deploy role creates EC2 resources only with it and changes only those carrying it."
+  type        = object({ key = string, value = string })
+  default     = { key = "Project", value = "forecourt" }
+
+  validation {
+    condition     = length(var.stack_tag.key) > 0 && length(var.stack_tag.value) > 0 && !startswith(var.stack_tag.key, "aws:")
+    error_message = "stack_tag needs a non-empty key (not aws:*) and value."
+  }
+}
+
+variable "vpc_arn" {
+  description = "Optional ARN of the stack's VPC: when set, the SageMaker execution role may create and delete network interfaces only in it (ec2:Vpc)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vpc_arn == null ? true : can(regex("^arn:aws[a-z-]*:ec2:[a-z0-9-]+:[0-9]{12}:vpc/vpc-[0-9a-f]+$", var.vpc_arn))
+    error_message = "vpc_arn must be a VPC ARN."
+  }
+}

@@ -118,6 +118,19 @@ locals {
       not_actions = null
       conditions  = [local.source_account_condition]
     }],
+    # the promotion readers decrypt the outbox objects (modules/storage), through S3 only
+    length(var.promotion_reader_account_ids) == 0 ? [] : [{
+      sid         = "PromotionReadersDecryptViaS3"
+      effect      = "Allow"
+      actions     = ["kms:Decrypt", "kms:DescribeKey"]
+      resources   = ["*"]
+      principals  = [{ type = "AWS", identifiers = [for a in var.promotion_reader_account_ids : "arn:${local.partition}:iam::${a}:root"] }]
+      not_actions = null
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["s3.${local.region}.amazonaws.com"] },
+        { test = "StringEquals", variable = "kms:CallerAccount", values = var.promotion_reader_account_ids },
+      ]
+    }],
     length(local.other_principals) == 0 ? [] : [{
       sid         = "ServiceUse"
       effect      = "Allow"

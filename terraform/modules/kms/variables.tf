@@ -92,3 +92,14 @@ variable "rotation_period_in_days" {
     error_message = "rotation_period_in_days must be between 90 and 2560."
   }
 }
+
+variable "promotion_reader_account_ids" {
+  description = "Accounts (12-digit ids) that may decrypt this account's promotion outbox (modules/storage promotion_reader_account_ids): kms:Decrypt and kms:DescribeKey for their principals, only through S3 in this region (kms:ViaService s3.<region>.amazonaws.com). Their own IAM policies must allow it too. Empty: no cross-account use."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.promotion_reader_account_ids : can(regex("^[0-9]{12}$", a))])
+    error_message = "Each promotion_reader_account_ids entry must be a 12-digit AWS account id."
+  }
+}

@@ -324,6 +324,20 @@ resource "aws_iam_role_policy" "execution" {
   policy = jsonencode(local.policy_document)
 }
 
+# A PRIVATE_ONLY web server is an interface endpoint in the environment's security groups:
+# HTTPS from the allowed CIDRs (a VPN, a bastion) reaches the UI; nothing else comes in.
+resource "aws_vpc_security_group_ingress_rule" "ui" {
+  for_each = toset(var.mwaa_ui_allowed_cidrs)
+
+  security_group_id = var.security_group_ids[0]
+  description       = "Airflow UI (HTTPS) from ${each.value}"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = each.value
+  tags              = merge(var.tags, { Name = "${local.name}-ui" })
+}
+
 resource "aws_mwaa_environment" "this" {
   #checkov:skip=CKV2_AWS_66:PUBLIC_ONLY is a dev choice (the UI still signs in through IAM); the webserver_access_mode validation makes PRIVATE_ONLY mandatory in prod, and the prod plan has it
   name               = local.name

@@ -60,6 +60,19 @@ variable "security_group_ids" {
   }
 }
 
+variable "mwaa_ui_allowed_cidrs" {
+  description = "CIDRs (a VPN, a bastion subnet, a peered network) that may reach the Airflow UI of a PRIVATE_ONLY environment: HTTPS (443) ingress on the environment's first security group, where MWAA's web server endpoint sits. Empty: only members of that group. Never 0.0.0.0/0 or ::/0."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for c in var.mwaa_ui_allowed_cidrs : can(cidrhost(c, 0)) && !contains(["0.0.0.0/0", "::/0"], c) && !strcontains(c, ":")
+    ])
+    error_message = "mwaa_ui_allowed_cidrs must be IPv4 CIDRs (e.g. 10.8.0.0/16), never 0.0.0.0/0."
+  }
+}
+
 variable "dags_bucket_arn" {
   description = "ARN of the versioned, non-public bucket holding dags/, plugins.zip and requirements.txt."
   type        = string

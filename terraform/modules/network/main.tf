@@ -153,14 +153,17 @@ resource "aws_security_group" "endpoints" {
   tags        = merge(var.tags, { Name = "${var.name_prefix}-vpc-endpoints" })
 }
 
+# HTTPS from the workload security groups only (not the whole VPC CIDR)
 resource "aws_vpc_security_group_ingress_rule" "endpoints_https" {
-  security_group_id = aws_security_group.endpoints.id
-  description       = "HTTPS from the VPC"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = aws_vpc.this.cidr_block
-  tags              = var.tags
+  for_each = local.workload_groups
+
+  security_group_id            = aws_security_group.endpoints.id
+  description                  = "HTTPS from the ${each.key} security group"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.workload[each.key].id
+  tags                         = var.tags
 }
 
 resource "aws_vpc_endpoint" "s3" {
@@ -184,37 +187,79 @@ resource "aws_vpc_endpoint" "interface" {
 }
 
 ################################################################################
-# Workload security group (Batch instances, SageMaker endpoints, MWAA)
+# Workload security groups: one per workload (MWAA, Batch compute, SageMaker endpoints)
 ################################################################################
+# Least privilege: no ingress from anywhere but MWAA's own members (its web server and
+# database endpoints share the group) and mwaa_ui_allowed_cidrs (modules/mwaa); egress on
+# 443 to the interface endpoints, to S3 through the gateway endpoint (its prefix list) and,
+# only with a NAT gateway, to the internet (PyPI for MWAA's requirements, AWS APIs without
+# an endpoint). Batch and SageMaker accept nothing inbound.
+
+locals {
+  workload_groups = {
+    mwaa      = "MWAA environment: members talk to each other (required by MWAA), HTTPS out"
+    batch     = "Batch compute environment (GPU training instances): no inbound, HTTPS out"
+    sagemaker = "SageMaker endpoints (model containers): no inbound, HTTPS out"
+  }
+}
 
 resource "aws_security_group" "workload" {
-  #checkov:skip=CKV2_AWS_5:Attached outside this module, by the training (Batch), serving (SageMaker) and mwaa modules.
-  name        = "${var.name_prefix}-workload"
-  description = "Forecourt workloads: traffic between members, HTTPS out"
+  #checkov:skip=CKV2_AWS_5:Attached outside this module: mwaa by modules/mwaa, batch by modules/training (compute environment), sagemaker by modules/serving (endpoints' VPC config).
+  for_each = local.workload_groups
+
+  name        = "${var.name_prefix}-${each.key}"
+  description = each.value
   vpc_id      = aws_vpc.this.id
-  tags        = merge(var.tags, { Name = "${var.name_prefix}-workload" })
+  tags        = merge(var.tags, { Name = "${var.name_prefix}-${each.key}", Workload = each.key })
 }
 
-# MWAA needs a self-referencing rule (its web server/database endpoints share the group).
-resource "aws_vpc_security_group_ingress_rule" "workload_self" {
-  security_group_id            = aws_security_group.workload.id
-  description                  = "All traffic between members of the workload group"
+# MWAA requires a self-referencing rule: its web server and metadata database endpoints
+# (and the workers) are members of the environment's group.
+resource "aws_vpc_security_group_ingress_rule" "mwaa_self" {
+  security_group_id            = aws_security_group.workload["mwaa"].id
+  description                  = "All traffic between members of the MWAA group (MWAA requirement)"
   ip_protocol                  = "-1"
-  referenced_security_group_id = aws_security_group.workload.id
+  referenced_security_group_id = aws_security_group.workload["mwaa"].id
   tags                         = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "workload_self" {
-  security_group_id            = aws_security_group.workload.id
-  description                  = "All traffic to members of the workload group"
+resource "aws_vpc_security_group_egress_rule" "mwaa_self" {
+  security_group_id            = aws_security_group.workload["mwaa"].id
+  description                  = "All traffic to members of the MWAA group (MWAA requirement)"
   ip_protocol                  = "-1"
-  referenced_security_group_id = aws_security_group.workload.id
+  referenced_security_group_id = aws_security_group.workload["mwaa"].id
   tags                         = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "workload_https" {
-  security_group_id = aws_security_group.workload.id
-  description       = "HTTPS to AWS APIs (VPC endpoints, S3 gateway) and, with NAT, the internet"
+resource "aws_vpc_security_group_egress_rule" "workload_endpoints" {
+  for_each = local.workload_groups
+
+  security_group_id            = aws_security_group.workload[each.key].id
+  description                  = "HTTPS to the interface VPC endpoints"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints.id
+  tags                         = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "workload_s3" {
+  for_each = local.workload_groups
+
+  security_group_id = aws_security_group.workload[each.key].id
+  description       = "HTTPS to S3 through the gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
+  tags              = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "workload_nat_https" {
+  for_each = var.enable_nat_gateway ? local.workload_groups : {}
+
+  security_group_id = aws_security_group.workload[each.key].id
+  description       = "HTTPS to the internet through the NAT gateway (only with NAT)"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443

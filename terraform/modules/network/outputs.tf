@@ -33,9 +33,24 @@ output "nat_gateway_ids" {
   value       = aws_nat_gateway.this[*].id
 }
 
-output "workload_security_group_id" {
-  description = "Security group for Batch instances, SageMaker endpoints and MWAA: members talk to each other, HTTPS out."
-  value       = aws_security_group.workload.id
+output "mwaa_security_group_id" {
+  description = "Security group of the MWAA environment: self-referencing (MWAA requirement), HTTPS out to the VPC endpoints, S3 and (with NAT) the internet; modules/mwaa adds the UI CIDRs."
+  value       = aws_security_group.workload["mwaa"].id
+}
+
+output "batch_security_group_id" {
+  description = "Security group of the Batch compute environment: no inbound, HTTPS out to the VPC endpoints, S3 and (with NAT) the internet."
+  value       = aws_security_group.workload["batch"].id
+}
+
+output "sagemaker_security_group_id" {
+  description = "Security group of the SageMaker endpoints: no inbound, HTTPS out to the VPC endpoints, S3 and (with NAT) the internet."
+  value       = aws_security_group.workload["sagemaker"].id
+}
+
+output "vpc_arn" {
+  description = "ARN of the VPC (the SageMaker execution role's network interfaces are scoped to it, ec2:Vpc)."
+  value       = aws_vpc.this.arn
 }
 
 output "endpoint_security_group_id" {

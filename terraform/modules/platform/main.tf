@@ -54,8 +54,14 @@ module "kms" {
     "airflow-env.amazonaws.com",
     "sagemaker.amazonaws.com",
     "batch.amazonaws.com",
+    # the security baseline: Config delivers its snapshots encrypted with this key, Budgets
+    # publishes to the (encrypted) alarm topic
+    "config.amazonaws.com",
+    "budgets.amazonaws.com",
   ]
   admin_role_arns = []
+  # the next account of dev -> preprod -> prod decrypts the promotion outbox (through S3)
+  promotion_reader_account_ids = var.promotion_reader_account_ids
   # Batch launches the GPU instances through Auto Scaling, whose service-linked role needs
   # the key for the encrypted root volumes (it must exist: docs/deploy.md, step 3)
   key_user_arns = [
@@ -86,6 +92,7 @@ module "storage" {
   tags                               = local.tags
   kms_key_arn                        = module.kms.key_arn
   noncurrent_version_expiration_days = 90
+  promotion_reader_account_ids       = var.promotion_reader_account_ids
 }
 
 module "monitoring" {
@@ -149,6 +156,13 @@ module "iam" {
   metrics_namespace               = local.metrics_namespace
   training_artifact_prefixes      = [local.runs_prefix, "models/", "checkpoints/", "reports/", "mlflow/"]
   training_data_write_prefixes    = ["${local.store_prefix}recommendations/"]
+  # the deploy role may pass these (besides the iam module's own) to exactly these services
+  extra_passable_roles = {
+    "${var.name_prefix}-mwaa-execution" = ["airflow.amazonaws.com"]
+    "${var.name_prefix}-vpc-flow-logs"  = ["vpc-flow-logs.amazonaws.com"]
+  }
+  # the SageMaker execution role's network interfaces: in this VPC only
+  vpc_arn = module.network.vpc_arn
 }
 
 module "training" {
@@ -156,7 +170,7 @@ module "training" {
   name_prefix          = var.name_prefix
   tags                 = local.tags
   subnet_ids           = module.network.private_subnet_ids
-  security_group_ids   = [module.network.workload_security_group_id]
+  security_group_ids   = [module.network.batch_security_group_id]
   instance_types       = var.training_instance_types
   max_vcpus            = var.training_max_vcpus
   job_role_arn         = module.iam.training_job_role_arn
@@ -173,14 +187,19 @@ module "serving" {
   tags                = local.tags
   agents              = local.agents
   image_uri           = "${module.training.ecr_repository_urls["serving"]}:${var.image_tag}"
-  model_data_urls     = { for a in local.agents : a => "s3://${module.storage.bucket_names["artifacts"]}/models/${a}/model.tar.gz" }
   execution_role_arn  = module.iam.sagemaker_execution_role_arn
   instance_type       = var.serving_instance_type
   instance_count      = var.serving_instance_count
   kms_key_arn         = module.kms.key_arn
   data_capture_s3_uri = "s3://${module.storage.bucket_names["artifacts"]}/data-capture"
   subnet_ids          = module.network.private_subnet_ids
-  security_group_ids  = [module.network.workload_security_group_id]
+  security_group_ids  = [module.network.sagemaker_security_group_id]
+
+  # The endpoints are created by the deploy step (rl_core.serving.deploy, FORECOURT_SAGEMAKER =
+  # jsonencode(module.serving.deploy_config)) when a champion is promoted; it uploads the
+  # tarballs here, under models/ (SageMaker's execution role reads models/, the job role
+  # writes it).
+  model_artifacts_s3_uri = "s3://${module.storage.bucket_names["artifacts"]}/models/serving"
 }
 
 module "mlflow" {
@@ -241,7 +260,8 @@ module "mwaa" {
   tags                             = local.tags
   environment                      = var.environment
   subnet_ids                       = slice(module.network.private_subnet_ids, 0, 2)
-  security_group_ids               = [module.network.workload_security_group_id]
+  security_group_ids               = [module.network.mwaa_security_group_id]
+  mwaa_ui_allowed_cidrs            = var.mwaa_ui_allowed_cidrs
   dags_bucket_arn                  = module.storage.bucket_arns["dags"]
   kms_key_arn                      = module.kms.key_arn
   webserver_access_mode            = var.mwaa_webserver_access_mode
@@ -292,4 +312,87 @@ check "scoped_names_match" {
     condition     = !var.enable_mlflow || try(module.mlflow[0].tracking_server_arn, local.mlflow_tracking_server_arn) == local.mlflow_tracking_server_arn
     error_message = "the MLflow tracking server is not named ${var.name_prefix}-mlflow: FORECOURT_MLFLOW_TRACKING_URI and the roles point at that ARN"
   }
+}
+
+# ---- the account's security baseline (modules/security_baseline) ---------------------------
+module "security_baseline" {
+  source                 = "../security_baseline"
+  name_prefix            = var.name_prefix
+  tags                   = local.tags
+  kms_key_arn            = module.kms.key_arn
+  sns_topic_arn          = module.monitoring.sns_topic_arn
+  enable_guardduty       = var.enable_guardduty
+  enable_aws_config      = var.enable_aws_config
+  enable_security_hub    = var.enable_security_hub
+  enable_access_analyzer = var.enable_access_analyzer
+  enable_budget          = var.enable_budget
+  monthly_budget_usd     = var.monthly_budget_usd
+}
+
+# ---- cross-account promotion: read the upstream account's outbox ----------------------------
+# dev proposes -> preprod validates -> prod serves exactly preprod's artifact. The upstream
+# account's artifacts bucket lets this account read <bucket>/<prefix>/ (modules/storage
+# promotion_reader_account_ids) and its key lets it decrypt through S3 (modules/kms); this
+# account's training job role gets the matching identity-side statements here, as a policy of
+# its own on the role (modules/iam keeps the role's main policy).
+locals {
+  promotion_source_prefix = var.promotion_source == null ? null : trim(var.promotion_source.prefix, "/")
+  promotion_source_statements = var.promotion_source == null ? [] : [
+    {
+      sid        = "ReadUpstreamOutboxObjects"
+      actions    = ["s3:GetObject", "s3:GetObjectVersion"]
+      resources  = ["arn:${local.partition}:s3:::${var.promotion_source.bucket}/${local.promotion_source_prefix}/*"]
+      conditions = [{ test = "StringEquals", variable = "s3:ResourceAccount", values = [var.promotion_source.account_id] }]
+    },
+    {
+      sid       = "ListUpstreamOutbox"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:${local.partition}:s3:::${var.promotion_source.bucket}"]
+      conditions = [
+        { test = "StringEquals", variable = "s3:ResourceAccount", values = [var.promotion_source.account_id] },
+        { test = "StringLike", variable = "s3:prefix", values = [local.promotion_source_prefix, "${local.promotion_source_prefix}/*"] },
+      ]
+    },
+    {
+      # the upstream account's key (its ARN is not needed: any key of that account, and only
+      # as S3 uses it to decrypt objects read from the outbox)
+      sid       = "DecryptUpstreamOutbox"
+      actions   = ["kms:Decrypt", "kms:DescribeKey"]
+      resources = ["arn:${local.partition}:kms:${local.region}:${var.promotion_source.account_id}:key/*"]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["s3.${local.region}.amazonaws.com"] },
+      ]
+    },
+  ]
+}
+
+data "aws_iam_policy_document" "promotion_source_read" {
+  count = var.promotion_source == null ? 0 : 1
+
+  dynamic "statement" {
+    for_each = local.promotion_source_statements
+    content {
+      sid       = statement.value.sid
+      effect    = "Allow"
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "promotion_source_read" {
+  count = var.promotion_source == null ? 0 : 1
+
+  name   = "promotion-source-read"
+  role   = module.iam.workload_role_names["training_job"]
+  policy = data.aws_iam_policy_document.promotion_source_read[0].json
 }

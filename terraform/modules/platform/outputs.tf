@@ -114,8 +114,18 @@ output "ecr_repository_urls" {
 }
 
 output "endpoint_names" {
-  description = "SageMaker endpoints per agent."
+  description = "SageMaker endpoints per agent (<name_prefix>-<agent>; created by the deploy step when a champion is promoted)."
   value       = module.serving.endpoint_names
+}
+
+output "sagemaker_deploy_config" {
+  description = "Settings of the deploy step (rl_core.serving.deploy): jsonencode() into FORECOURT_SAGEMAKER for the process that promotes champions."
+  value       = module.serving.deploy_config
+}
+
+output "sagemaker_rollback_alarm_names" {
+  description = "Per agent, the CloudWatch alarms SageMaker watches to roll a blue/green endpoint update back."
+  value       = module.serving.rollback_alarm_names
 }
 
 output "mlflow_tracking_server_arn" {
@@ -136,4 +146,33 @@ output "admin_role_arn" {
 output "deploy_role_arn" {
   description = "The role CI assumes to apply this root."
   value       = module.iam.deploy_role_arn
+}
+
+output "security_baseline" {
+  description = "The account's security baseline: which parts are on, the GuardDuty detector, the Config recorder, bucket and rules, the Security Hub standards, the Access Analyzer and the budget."
+  value = {
+    enabled                    = module.security_baseline.enabled
+    guardduty_detector_id      = module.security_baseline.guardduty_detector_id
+    config_recorder_name       = module.security_baseline.config_recorder_name
+    config_bucket_name         = module.security_baseline.config_bucket_name
+    config_rule_names          = module.security_baseline.config_rule_names
+    security_hub_standard_arns = module.security_baseline.security_hub_standard_arns
+    access_analyzer_arn        = module.security_baseline.access_analyzer_arn
+    budget_name                = module.security_baseline.budget_name
+  }
+}
+
+output "promotion_outbox_uri" {
+  description = "This account's promotion outbox, s3://<artifacts bucket>/promotions (FORECOURT_PROMOTION_OUTBOX): what it hands to the next account."
+  value       = module.storage.promotion_outbox_uri
+}
+
+output "promotion_source_uri" {
+  description = "The upstream account's outbox this account reads, s3://<bucket>/<prefix> (FORECOURT_PROMOTION_SOURCE); null without promotion_source."
+  value       = var.promotion_source == null ? null : "s3://${var.promotion_source.bucket}/${local.promotion_source_prefix}"
+}
+
+output "promotion_source_read_statements" {
+  description = "The statements the training job role gets on the upstream outbox (policy promotion-source-read), as built: give the same to any other role that must read it."
+  value       = local.promotion_source_statements
 }

@@ -178,3 +178,80 @@ variable "plugins_zip_path" {
     error_message = "plugins_zip_path must be null or the path of a .zip file."
   }
 }
+
+variable "mwaa_ui_allowed_cidrs" {
+  description = "IPv4 CIDRs (VPN, bastion, peered network) allowed HTTPS to a PRIVATE_ONLY MWAA web server (ingress 443 on the MWAA security group). Empty: none."
+  type        = list(string)
+  default     = []
+}
+
+variable "enable_guardduty" {
+  description = "Security baseline: GuardDuty detector with S3 protection."
+  type        = bool
+  default     = true
+}
+
+variable "enable_aws_config" {
+  description = "Security baseline: AWS Config recorder, delivery channel (KMS-encrypted bucket) and managed rules."
+  type        = bool
+  default     = true
+}
+
+variable "enable_security_hub" {
+  description = "Security baseline: Security Hub with the AWS Foundational Security Best Practices standard (moto lacks it: off in the offline apply)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_access_analyzer" {
+  description = "Security baseline: IAM Access Analyzer for the account (moto lacks it: off in the offline apply)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_budget" {
+  description = "Security baseline: monthly cost budget notifying the alarm topic at 80% actual and 100% forecast (moto lacks part of Budgets: off in the offline apply)."
+  type        = bool
+  default     = true
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly cost budget of the account in USD (enable_budget)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.monthly_budget_usd > 0
+    error_message = "monthly_budget_usd must be greater than 0."
+  }
+}
+
+variable "promotion_reader_account_ids" {
+  description = "Accounts that may read this account's promotion outbox s3://<artifacts bucket>/promotions/ (and decrypt it through S3): the next account of dev -> preprod -> prod. Empty: none."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.promotion_reader_account_ids : can(regex("^[0-9]{12}$", a))])
+    error_message = "Each promotion_reader_account_ids entry must be a 12-digit AWS account id."
+  }
+}
+
+variable "promotion_source" {
+  description = "The upstream account's promotion outbox this account reads (preprod reads dev's, prod reads preprod's): {account_id, bucket, prefix}, e.g. {account_id = \"111111111111\", bucket = \"forecourt-dev-111111111111-artifacts\", prefix = \"promotions\"}. The training job role gets read (s3 + kms via S3) on exactly that prefix. null: none (dev)."
+  type = object({
+    account_id = string
+    bucket     = string
+    prefix     = string
+  })
+  default = null
+
+  validation {
+    condition = var.promotion_source == null ? true : (
+      can(regex("^[0-9]{12}$", var.promotion_source.account_id)) &&
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.promotion_source.bucket)) &&
+      can(regex("^[A-Za-z0-9!_.*'()/-]+$", var.promotion_source.prefix)) && trim(var.promotion_source.prefix, "/") != ""
+    )
+    error_message = "promotion_source: account_id is 12 digits, bucket a bucket name (not an ARN or URI), prefix a non-empty key prefix such as promotions."
+  }
+}

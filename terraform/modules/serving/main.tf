@@ -1,14 +1,18 @@
-# One real-time SageMaker endpoint per agent: model (serving image + the agent's champion
-# bundle, in the VPC, network-isolated) -> endpoint configuration (KMS, data capture) ->
-# endpoint. Model and configuration names carry a hash of their content, so a new image,
-# bundle or setting creates new ones first and updates the endpoint in place (SageMaker
-# swaps the fleet without downtime), then removes the old ones.
+# What must exist before the first champion is deployed, and nothing that needs a model:
+# the endpoint names (deterministic, <name_prefix>-<agent>), the per-agent rollback alarms
+# SageMaker watches during a blue/green update, and the settings the deploy step reads
+# (output deploy_config -> FORECOURT_SAGEMAKER). The SageMaker Model, EndpointConfig and
+# Endpoint are created and updated by rl_core.serving.deploy when a champion is promoted:
+# Terraform cannot create them before a model.tar.gz exists (docs/serving.md).
+
+data "aws_region" "current" {}
 
 locals {
   agents = toset(var.agents)
 
   # Nitro instances with NVMe instance storage: SageMaker refuses a volume KMS key there
   # (CreateEndpointConfig fails); their storage is encrypted by the Nitro hardware.
+  # The same list as rl_core/serving/deploy_config.py LOCAL_STORAGE_FAMILIES.
   local_storage_families = [
     "g4dn", "g5", "g6", "g6e", "p4d", "p4de", "p5",
     "m5d", "c5d", "r5d", "m6gd", "c6gd", "r6gd", "m6id", "c6id", "r6id", "trn1", "trn1n",
@@ -17,111 +21,42 @@ locals {
   instance_has_local_storage = coalesce(var.instance_has_local_storage, contains(local.local_storage_families, local.instance_family))
   volume_kms_key_arn         = local.instance_has_local_storage ? null : var.kms_key_arn
 
-  container_environment = {
-    for a in var.agents : a => merge(var.container_environment, {
-      FORECOURT_AGENT          = a
-      FORECOURT_SERVING_SOURCE = "/opt/ml/model"
-    })
-  }
+  variant_name   = "champion"
+  endpoint_names = { for a in var.agents : a => "${var.name_prefix}-${a}" }
 
-  model_names = {
-    for a in var.agents : a => "${var.name_prefix}-${a}-${substr(sha1(jsonencode({
-      image   = var.image_uri
-      data    = var.model_data_urls[a]
-      env     = local.container_environment[a]
-      role    = var.execution_role_arn
-      subnets = sort(var.subnet_ids)
-      sgs     = sort(var.security_group_ids)
-    })), 0, 8)}"
+  rollback_alarms = {
+    for pair in setproduct(var.agents, ["5xx", "latency"]) :
+    "${pair[0]}-${pair[1]}" => { agent = pair[0], kind = pair[1] }
   }
-
-  endpoint_config_names = {
-    for a in var.agents : a => "${var.name_prefix}-${a}-${substr(sha1(jsonencode({
-      model    = local.model_names[a]
-      type     = var.instance_type
-      count    = var.instance_count
-      kms      = var.kms_key_arn
-      local    = local.instance_has_local_storage
-      capture  = var.data_capture_s3_uri
-      sampling = var.data_capture_sampling_percentage
-      startup  = var.container_startup_health_check_timeout_seconds
-    })), 0, 8)}"
+  rollback_alarm_names = {
+    for a in var.agents : a => [for k in ["5xx", "latency"] : "${var.name_prefix}-${a}-rollback-${k}"]
   }
 }
 
-resource "aws_sagemaker_model" "agent" {
-  for_each = local.agents
+# SageMaker's auto-rollback watches these while a blue/green update bakes: any of them in
+# ALARM rolls the endpoint back to the previous fleet. Missing data (no endpoint yet, no
+# traffic) is not breaching, so an idle or not yet deployed endpoint never blocks a deploy.
+resource "aws_cloudwatch_metric_alarm" "rollback" {
+  for_each = local.rollback_alarms
 
-  name                     = local.model_names[each.key]
-  execution_role_arn       = var.execution_role_arn
-  enable_network_isolation = true
+  alarm_name = "${var.name_prefix}-${each.value.agent}-rollback-${each.value.kind}"
+  alarm_description = (
+    each.value.kind == "5xx"
+    ? "Auto-rollback of ${local.endpoint_names[each.value.agent]}: ${var.rollback_5xx_threshold} or more 5XX answers a minute (SageMaker rolls a blue/green update back while this is in ALARM)."
+    : "Auto-rollback of ${local.endpoint_names[each.value.agent]}: p99 model latency above ${var.rollback_latency_p99_threshold_ms} ms (SageMaker rolls a blue/green update back while this is in ALARM)."
+  )
+  namespace           = "AWS/SageMaker"
+  metric_name         = each.value.kind == "5xx" ? "Invocation5XXErrors" : "ModelLatency"
+  dimensions          = { EndpointName = local.endpoint_names[each.value.agent], VariantName = local.variant_name }
+  statistic           = each.value.kind == "5xx" ? "Sum" : null
+  extended_statistic  = each.value.kind == "latency" ? "p99" : null
+  period              = 60
+  evaluation_periods  = var.rollback_alarm_evaluation_periods
+  datapoints_to_alarm = var.rollback_alarm_evaluation_periods
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  # ModelLatency is in microseconds
+  threshold          = each.value.kind == "5xx" ? var.rollback_5xx_threshold : var.rollback_latency_p99_threshold_ms * 1000
+  treat_missing_data = "notBreaching"
 
-  primary_container {
-    image          = var.image_uri
-    model_data_url = var.model_data_urls[each.key]
-    mode           = "SingleModel"
-    environment    = local.container_environment[each.key]
-  }
-
-  vpc_config {
-    subnets            = var.subnet_ids
-    security_group_ids = var.security_group_ids
-  }
-
-  tags = merge(var.tags, { Name = local.model_names[each.key], Agent = each.key })
-
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-
-resource "aws_sagemaker_endpoint_configuration" "agent" {
-  for_each = local.agents
-
-  #checkov:skip=CKV_AWS_98:kms_key_arn is set whenever SageMaker accepts one; NVMe instance-storage types (the default ml.g4dn.xlarge) refuse a volume KMS key (CreateEndpointConfig fails) and are encrypted by the Nitro hardware. Data capture is always KMS-encrypted.
-  name        = local.endpoint_config_names[each.key]
-  kms_key_arn = local.volume_kms_key_arn
-
-  production_variants {
-    variant_name                                      = "champion"
-    model_name                                        = aws_sagemaker_model.agent[each.key].name
-    instance_type                                     = var.instance_type
-    initial_instance_count                            = var.instance_count
-    initial_variant_weight                            = 1
-    container_startup_health_check_timeout_in_seconds = var.container_startup_health_check_timeout_seconds
-  }
-
-  data_capture_config {
-    enable_capture              = true
-    initial_sampling_percentage = var.data_capture_sampling_percentage
-    destination_s3_uri          = var.data_capture_s3_uri
-    kms_key_id                  = var.kms_key_arn
-
-    capture_options {
-      capture_mode = "Input"
-    }
-
-    capture_options {
-      capture_mode = "Output"
-    }
-
-    capture_content_type_header {
-      json_content_types = ["application/json"]
-    }
-  }
-
-  tags = merge(var.tags, { Name = local.endpoint_config_names[each.key], Agent = each.key })
-
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-
-resource "aws_sagemaker_endpoint" "agent" {
-  for_each = local.agents
-
-  name                 = "${var.name_prefix}-${each.key}"
-  endpoint_config_name = aws_sagemaker_endpoint_configuration.agent[each.key].name
-
-  tags = merge(var.tags, { Name = "${var.name_prefix}-${each.key}", Agent = each.key })
+  tags = merge(var.tags, { Agent = each.value.agent })
 }

@@ -21,7 +21,7 @@ variable "tags" {
 }
 
 variable "agents" {
-  description = "Agents to serve, one endpoint each (demand: litres sold; profit: margin)."
+  description = "Agents to serve, one endpoint each (demand: litres sold; profit: margin), each with its rollback alarms."
   type        = list(string)
   default     = ["demand", "profit"]
 
@@ -51,18 +51,13 @@ variable "image_uri" {
   }
 }
 
-variable "model_data_urls" {
-  description = "Model artifact per agent: s3:// URI of a .tar.gz unpacked into /opt/ml/model (the champion bundle: <agent>/<version>/ and <agent>/CHAMPION)."
-  type        = map(string)
+variable "model_artifacts_s3_uri" {
+  description = "s3:// prefix the deploy step uploads each champion's model.tar.gz under (<prefix>/<agent>/v<version>-<sha12>/model.tar.gz); the SageMaker execution role must be able to read it."
+  type        = string
 
   validation {
-    condition     = alltrue([for u in values(var.model_data_urls) : can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\\.tar\\.gz$", u))])
-    error_message = "every model_data_urls value must be an s3://bucket/key.tar.gz URI."
-  }
-
-  validation {
-    condition     = alltrue([for a in var.agents : contains(keys(var.model_data_urls), a)])
-    error_message = "model_data_urls needs an entry for every agent."
+    condition     = can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", var.model_artifacts_s3_uri))
+    error_message = "model_artifacts_s3_uri must be an s3://bucket[/prefix] URI."
   }
 }
 
@@ -156,7 +151,7 @@ variable "security_group_ids" {
 }
 
 variable "container_environment" {
-  description = "Extra environment variables of the serving container (FORECOURT_AGENT and FORECOURT_SERVING_SOURCE are set by the module)."
+  description = "Extra environment variables of the serving container (the deploy step sets FORECOURT_AGENT and FORECOURT_SERVING_SOURCE itself)."
   type        = map(string)
   default     = {}
 
@@ -174,5 +169,93 @@ variable "container_startup_health_check_timeout_seconds" {
   validation {
     condition     = var.container_startup_health_check_timeout_seconds >= 60 && var.container_startup_health_check_timeout_seconds <= 3600
     error_message = "container_startup_health_check_timeout_seconds must be between 60 and 3600."
+  }
+}
+
+variable "traffic_routing" {
+  description = "How a blue/green update shifts traffic to the new fleet: ALL_AT_ONCE, or CANARY (canary_percent of the capacity first, the rest after wait_interval_seconds)."
+  type        = string
+  default     = "ALL_AT_ONCE"
+
+  validation {
+    condition     = contains(["ALL_AT_ONCE", "CANARY"], var.traffic_routing)
+    error_message = "traffic_routing must be ALL_AT_ONCE or CANARY."
+  }
+}
+
+variable "canary_percent" {
+  description = "CANARY only: percentage of the new fleet's capacity that takes traffic first."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.canary_percent >= 1 && var.canary_percent <= 99 && floor(var.canary_percent) == var.canary_percent
+    error_message = "canary_percent must be a whole number between 1 and 99."
+  }
+}
+
+variable "wait_interval_seconds" {
+  description = "Seconds between traffic shifts of a blue/green update (the canary's baking time; SageMaker watches the rollback alarms meanwhile)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.wait_interval_seconds >= 0 && var.wait_interval_seconds <= 3600 && floor(var.wait_interval_seconds) == var.wait_interval_seconds
+    error_message = "wait_interval_seconds must be a whole number between 0 and 3600."
+  }
+}
+
+variable "termination_wait_seconds" {
+  description = "Seconds the old fleet is kept after all traffic moved (the final baking period: an alarm then still rolls back)."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.termination_wait_seconds >= 0 && var.termination_wait_seconds <= 3600 && floor(var.termination_wait_seconds) == var.termination_wait_seconds
+    error_message = "termination_wait_seconds must be a whole number between 0 and 3600."
+  }
+}
+
+variable "maximum_execution_timeout_seconds" {
+  description = "SageMaker rolls an update back when it has not finished after this many seconds."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.maximum_execution_timeout_seconds >= 600 && var.maximum_execution_timeout_seconds <= 14400 && floor(var.maximum_execution_timeout_seconds) == var.maximum_execution_timeout_seconds
+    error_message = "maximum_execution_timeout_seconds must be a whole number between 600 and 14400."
+  }
+}
+
+variable "rollback_5xx_threshold" {
+  description = "Rollback alarm: 5XX answers per minute (Invocation5XXErrors, Sum) at or above which SageMaker rolls an update back."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.rollback_5xx_threshold >= 1 && floor(var.rollback_5xx_threshold) == var.rollback_5xx_threshold
+    error_message = "rollback_5xx_threshold must be a whole number >= 1."
+  }
+}
+
+variable "rollback_latency_p99_threshold_ms" {
+  description = "Rollback alarm: p99 ModelLatency in milliseconds at or above which SageMaker rolls an update back (one request prices one station: milliseconds, not seconds)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.rollback_latency_p99_threshold_ms > 0 && var.rollback_latency_p99_threshold_ms <= 60000
+    error_message = "rollback_latency_p99_threshold_ms must be between 0 (exclusive) and 60000."
+  }
+}
+
+variable "rollback_alarm_evaluation_periods" {
+  description = "Consecutive one-minute periods a rollback alarm's metric must breach before it goes to ALARM."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.rollback_alarm_evaluation_periods >= 1 && var.rollback_alarm_evaluation_periods <= 10 && floor(var.rollback_alarm_evaluation_periods) == var.rollback_alarm_evaluation_periods
+    error_message = "rollback_alarm_evaluation_periods must be a whole number between 1 and 10."
   }
 }

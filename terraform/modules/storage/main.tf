@@ -14,6 +14,34 @@ locals {
     for p in local.purposes : p => "${var.name_prefix}-${local.account_id}-${p}"
   }
 
+  # Cross-account promotion (dev proposes -> preprod validates -> prod serves): the next
+  # account down the line reads this account's outbox, s3://<artifacts>/promotions/, and
+  # nothing else. Allow statements on the artifacts bucket only (the key's policy has the
+  # matching kms:Decrypt, modules/kms promotion_reader_account_ids).
+  promotion_prefix     = "promotions/"
+  promotion_principals = [for a in var.promotion_reader_account_ids : "arn:${local.partition}:iam::${a}:root"]
+  promotion_policy_statements = length(var.promotion_reader_account_ids) == 0 ? [] : [
+    {
+      sid        = "PromotionReadersGetObject"
+      actions    = ["s3:GetObject", "s3:GetObjectVersion"]
+      resources  = ["arn:${local.partition}:s3:::${local.bucket_names["artifacts"]}/${local.promotion_prefix}*"]
+      principals = local.promotion_principals
+      conditions = [
+        { test = "StringEquals", variable = "aws:PrincipalAccount", values = var.promotion_reader_account_ids },
+      ]
+    },
+    {
+      sid        = "PromotionReadersListOutbox"
+      actions    = ["s3:ListBucket"]
+      resources  = ["arn:${local.partition}:s3:::${local.bucket_names["artifacts"]}"]
+      principals = local.promotion_principals
+      conditions = [
+        { test = "StringEquals", variable = "aws:PrincipalAccount", values = var.promotion_reader_account_ids },
+        { test = "StringLike", variable = "s3:prefix", values = [trimsuffix(local.promotion_prefix, "/"), "${local.promotion_prefix}*"] },
+      ]
+    },
+  ]
+
   # Bucket policy statements, built as data so tests can inspect them (output
   # bucket_policy_statements). Every statement is a Deny for any principal.
   bucket_policy_statements = {
@@ -150,6 +178,31 @@ resource "aws_s3_bucket_logging" "this" {
 
 data "aws_iam_policy_document" "bucket" {
   for_each = local.bucket_policy_statements
+
+  # the promotion readers (artifacts bucket only)
+  dynamic "statement" {
+    for_each = each.key == "artifacts" ? local.promotion_policy_statements : []
+    content {
+      sid       = statement.value.sid
+      effect    = "Allow"
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      principals {
+        type        = "AWS"
+        identifiers = statement.value.principals
+      }
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
 
   dynamic "statement" {
     for_each = each.value

@@ -73,3 +73,19 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "promotion_reader_account_ids" {
+  description = "Accounts (12-digit ids) that may read this account's promotion outbox, s3://<artifacts bucket>/promotions/ (s3:GetObject on promotions/*, s3:ListBucket under that prefix, aws:PrincipalAccount-conditioned): the next account of dev -> preprod -> prod. Give the same ids to modules/kms promotion_reader_account_ids. Empty: no cross-account access."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.promotion_reader_account_ids : can(regex("^[0-9]{12}$", a))])
+    error_message = "Each promotion_reader_account_ids entry must be a 12-digit AWS account id."
+  }
+
+  validation {
+    condition     = length(distinct(var.promotion_reader_account_ids)) == length(var.promotion_reader_account_ids)
+    error_message = "promotion_reader_account_ids must not repeat an account."
+  }
+}

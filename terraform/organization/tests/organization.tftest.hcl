@@ -49,9 +49,9 @@ mock_provider "aws" {
       arn = "arn:aws:iam::111122223333:role/forecourt-org-trail-logs"
     }
   }
-  mock_resource "aws_s3_bucket" {
+  mock_resource "aws_organizations_account" {
     defaults = {
-      arn = "arn:aws:s3:::forecourt-org-trail-111122223333"
+      id = "444455556666"
     }
   }
 }
@@ -62,11 +62,15 @@ variables {
     preprod = "aws+forecourt-preprod@example.com"
     prod    = "aws+forecourt-prod@example.com"
   }
-  allowed_regions = ["eu-west-1", "eu-central-1"]
+  allowed_regions           = ["eu-west-1", "eu-central-1"]
+  log_archive_account_email = "aws+forecourt-log-archive@example.com"
 }
 
 run "organization" {
   command = apply
+
+  # the first apply: no trail until terraform/log-archive exists (the check says so)
+  expect_failures = [check.organization_trail]
 
   # ---- the organization, the OU and the accounts
   assert {
@@ -113,7 +117,7 @@ run "organization" {
   }
 
   assert {
-    condition     = contains([for s in jsondecode(aws_organizations_policy.scp["guardrails"].content).Statement : s.Resource if s.Sid == "DenyTrailLogBucketTampering"][0], "arn:aws:s3:::forecourt-org-trail-111122223333/*")
+    condition     = contains([for s in jsondecode(aws_organizations_policy.scp["guardrails"].content).Statement : s.Resource if s.Sid == "DenyTrailLogBucketTampering"][0], "arn:aws:s3:::forecourt-org-trail-444455556666/*")
     error_message = "Deleting the trail's log objects must be denied."
   }
 
@@ -139,121 +143,116 @@ run "organization" {
     error_message = "Both SCPs must be attached to the workloads OU."
   }
 
-  # ---- the trail
+  # ---- the log-archive account and its protection
   assert {
-    condition     = aws_cloudtrail.org.is_organization_trail && aws_cloudtrail.org.is_multi_region_trail && aws_cloudtrail.org.include_global_service_events
-    error_message = "The trail must be an organization, multi-region trail with global service events."
+    condition     = aws_organizations_account.log_archive.parent_id == aws_organizations_organizational_unit.security.id && aws_organizations_account.log_archive.name == "forecourt-log-archive" && !aws_organizations_account.log_archive.close_on_deletion
+    error_message = "The log-archive account sits in the security OU and is never closed by Terraform."
   }
 
   assert {
-    condition     = aws_cloudtrail.org.enable_log_file_validation
-    error_message = "Log file validation must be on."
+    condition     = length(aws_organizations_policy_attachment.security) == 2 && alltrue([for a in aws_organizations_policy_attachment.security : a.target_id == aws_organizations_organizational_unit.security.id])
+    error_message = "Both SCPs protect the security OU too."
   }
 
   assert {
-    condition     = aws_cloudtrail.org.kms_key_id == aws_kms_key.trail.arn && aws_kms_key.trail.enable_key_rotation
-    error_message = "The trail must be encrypted with its own rotating KMS key."
+    condition     = [for s in jsondecode(aws_organizations_policy.scp["guardrails"].content).Statement : s.Condition.ArnNotLike["aws:PrincipalArn"] if s.Sid == "DenyTrailLogBucketTampering"][0] == ["arn:aws:iam::444455556666:role/OrganizationAccountAccessRole"]
+    error_message = "Only the log-archive account's access role may touch the trail bucket."
   }
 
   assert {
-    condition     = aws_cloudtrail.org.cloud_watch_logs_group_arn == null && length(aws_cloudwatch_log_group.trail) == 0
-    error_message = "CloudWatch Logs delivery is off by default."
+    condition     = contains([for s in jsondecode(aws_organizations_policy.scp["guardrails"].content).Statement : s.Resource if s.Sid == "DenyTrailLogBucketTampering"][0], "arn:aws:s3:::forecourt-org-trail-444455556666/*")
+    error_message = "The SCP protects the log-archive bucket's objects."
   }
 
   assert {
-    condition = alltrue([for s in data.aws_iam_policy_document.trail_key.statement :
-      anytrue([for c in s.condition : c.variable == "aws:SourceArn" && contains(c.values, "arn:aws:cloudtrail:eu-west-1:111122223333:trail/forecourt-org-trail")])
-      if contains(flatten([for p in s.principals : p.identifiers]), "cloudtrail.amazonaws.com")
-    ])
-    error_message = "CloudTrail may use the key only for this trail (aws:SourceArn)."
+    condition     = contains([for s in jsondecode(aws_organizations_policy.scp["guardrails"].content).Statement : s.Sid], "DenyTrailKeyTampering") && contains([for s in jsondecode(aws_organizations_policy.scp["guardrails"].content).Statement : s.Sid], "DenyAccessRoleTampering")
+    error_message = "The SCP protects the trail key and OrganizationAccountAccessRole."
   }
 
-  # ---- the log bucket
+  # ---- no trail before terraform/log-archive made its bucket
   assert {
-    condition     = aws_s3_bucket_public_access_block.trail.block_public_acls && aws_s3_bucket_public_access_block.trail.block_public_policy && aws_s3_bucket_public_access_block.trail.ignore_public_acls && aws_s3_bucket_public_access_block.trail.restrict_public_buckets
-    error_message = "All four public access blocks must be on for the log bucket."
+    condition     = length(aws_cloudtrail.org) == 0 && output.trail_arn == null
+    error_message = "The trail waits for trail_bucket_name."
   }
 
   assert {
-    condition     = aws_s3_bucket_versioning.trail.versioning_configuration[0].status == "Enabled"
-    error_message = "The log bucket must be versioned."
+    condition     = output.log_archive.org_trail_arn == "arn:aws:cloudtrail:eu-west-1:111122223333:trail/forecourt-org-trail" && output.log_archive.log_archive_account_id == "444455556666" && output.log_archive.organization_id == "o-abcde12345"
+    error_message = "Output log_archive gives terraform/log-archive what it needs."
   }
 
   assert {
-    condition = alltrue([for r in aws_s3_bucket_server_side_encryption_configuration.trail.rule : alltrue([
-      for d in r.apply_server_side_encryption_by_default : d.sse_algorithm == "aws:kms" && d.kms_master_key_id == aws_kms_key.trail.arn
-    ])])
-    error_message = "The log bucket defaults to SSE-KMS with the trail key."
-  }
-
-  assert {
-    condition = alltrue([for s in data.aws_iam_policy_document.trail_bucket.statement :
-      s.effect == "Deny" || (
-        flatten([for p in s.principals : p.identifiers]) == ["cloudtrail.amazonaws.com"] &&
-        anytrue([for c in s.condition : c.variable == "aws:SourceArn"])
-      )
-    ])
-    error_message = "Only CloudTrail, for this trail (aws:SourceArn), is allowed into the log bucket."
-  }
-
-  assert {
-    condition     = anytrue([for s in data.aws_iam_policy_document.trail_bucket.statement : s.effect == "Deny" && anytrue([for c in s.condition : c.variable == "aws:SecureTransport"])])
-    error_message = "The log bucket must deny requests without TLS."
-  }
-
-  assert {
-    condition     = toset(flatten([for s in data.aws_iam_policy_document.trail_bucket.statement : s.resources if s.sid == "CloudTrailWritesLogs"])) == toset(["arn:aws:s3:::forecourt-org-trail-111122223333/AWSLogs/111122223333/*", "arn:aws:s3:::forecourt-org-trail-111122223333/AWSLogs/o-abcde12345/*"])
-    error_message = "CloudTrail writes only under AWSLogs/<management account>/ and AWSLogs/<org id>/."
-  }
-
-  assert {
-    condition     = one(aws_s3_bucket_lifecycle_configuration.trail.rule[0].transition).storage_class == "GLACIER"
-    error_message = "Log files move to Glacier."
-  }
-
-  assert {
-    condition     = !aws_s3_bucket.trail.force_destroy && !aws_s3_bucket.access_logs.force_destroy
-    error_message = "Log buckets are never emptied by terraform destroy by default."
-  }
-
-  assert {
-    condition     = aws_s3_bucket_logging.trail.target_bucket == aws_s3_bucket.access_logs.id
-    error_message = "The trail bucket's server access logs go to the access-log bucket."
-  }
-
-  assert {
-    condition     = length(aws_s3_bucket_object_lock_configuration.trail) == 0
-    error_message = "Object Lock is opt-in."
-  }
-
-  assert {
-    condition     = length(output.account_ids) == 3 && output.workloads_ou_id == aws_organizations_organizational_unit.workloads.id && output.log_bucket_name == "forecourt-org-trail-111122223333"
+    condition     = length(output.account_ids) == 3 && output.workloads_ou_id == aws_organizations_organizational_unit.workloads.id && output.log_bucket_name == "forecourt-org-trail-444455556666"
     error_message = "Outputs: account ids, OU id, log bucket name."
   }
 }
 
-run "cloudwatch_and_object_lock" {
+run "trail_into_the_log_archive_bucket" {
+  command = apply
+
+  variables {
+    trail_bucket_name = "forecourt-org-trail-444455556666"
+    trail_kms_key_arn = "arn:aws:kms:eu-west-1:444455556666:key/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition     = aws_cloudtrail.org[0].is_organization_trail && aws_cloudtrail.org[0].is_multi_region_trail && aws_cloudtrail.org[0].include_global_service_events && aws_cloudtrail.org[0].enable_log_file_validation
+    error_message = "An organization, multi-region trail with global service events and log file validation."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.org[0].s3_bucket_name == "forecourt-org-trail-444455556666" && aws_cloudtrail.org[0].kms_key_id == var.trail_kms_key_arn
+    error_message = "The trail writes to the log-archive bucket with the log-archive key."
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_organizations_policy.scp["guardrails"].content).Statement : s.Resource if s.Sid == "DenyTrailKeyTampering"][0] == [var.trail_kms_key_arn]
+    error_message = "The SCP protects exactly the trail key once it is known."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.org[0].cloud_watch_logs_group_arn == null && length(aws_cloudwatch_log_group.trail) == 0 && length(aws_kms_key.trail_logs) == 0
+    error_message = "CloudWatch Logs delivery is off by default."
+  }
+}
+
+run "rejects_trail_key_of_another_account" {
+  command = plan
+
+  variables {
+    trail_bucket_name = "forecourt-org-trail-444455556666"
+    trail_kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+  }
+
+  expect_failures = [aws_cloudtrail.org]
+}
+
+run "rejects_bucket_without_key" {
+  command = plan
+
+  variables {
+    trail_bucket_name = "forecourt-org-trail-444455556666"
+  }
+
+  expect_failures = [var.trail_kms_key_arn]
+}
+
+run "cloudwatch_logs" {
   command = apply
 
   variables {
     enable_cloudwatch_logs = true
-    log_bucket_object_lock = true
-    object_lock_mode       = "COMPLIANCE"
+    trail_bucket_name      = "forecourt-org-trail-444455556666"
+    trail_kms_key_arn      = "arn:aws:kms:eu-west-1:444455556666:key/11111111-2222-3333-4444-555555555555"
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.trail[0].kms_key_id == aws_kms_key.trail.arn && aws_cloudwatch_log_group.trail[0].retention_in_days >= 365
+    condition     = aws_cloudwatch_log_group.trail[0].kms_key_id == aws_kms_key.trail_logs[0].arn && aws_cloudwatch_log_group.trail[0].retention_in_days >= 365
     error_message = "The trail's log group is KMS-encrypted and kept at least a year."
   }
 
   assert {
-    condition     = aws_cloudtrail.org.cloud_watch_logs_role_arn == aws_iam_role.trail_logs[0].arn
+    condition     = aws_cloudtrail.org[0].cloud_watch_logs_role_arn == aws_iam_role.trail_logs[0].arn
     error_message = "The trail delivers to CloudWatch Logs through its role."
-  }
-
-  assert {
-    condition     = aws_s3_bucket.trail.object_lock_enabled && aws_s3_bucket_object_lock_configuration.trail[0].rule[0].default_retention[0].mode == "COMPLIANCE"
-    error_message = "Object Lock with the requested default retention."
   }
 }
 
@@ -261,7 +260,9 @@ run "rejects_empty_region_list" {
   command = plan
 
   variables {
-    allowed_regions = []
+    trail_bucket_name = "forecourt-org-trail-444455556666"
+    trail_kms_key_arn = "arn:aws:kms:eu-west-1:444455556666:key/11111111-2222-3333-4444-555555555555"
+    allowed_regions   = []
   }
 
   expect_failures = [var.allowed_regions]
@@ -271,7 +272,9 @@ run "rejects_home_region_outside_allow_list" {
   command = plan
 
   variables {
-    allowed_regions = ["eu-central-1"]
+    trail_bucket_name = "forecourt-org-trail-444455556666"
+    trail_kms_key_arn = "arn:aws:kms:eu-west-1:444455556666:key/11111111-2222-3333-4444-555555555555"
+    allowed_regions   = ["eu-central-1"]
   }
 
   expect_failures = [aws_organizations_policy.scp]
@@ -281,6 +284,8 @@ run "rejects_shared_email" {
   command = plan
 
   variables {
+    trail_bucket_name = "forecourt-org-trail-444455556666"
+    trail_kms_key_arn = "arn:aws:kms:eu-west-1:444455556666:key/11111111-2222-3333-4444-555555555555"
     accounts = {
       dev  = "aws@example.com"
       prod = "AWS@example.com"

@@ -178,3 +178,42 @@ run "rejects_short_deletion_window" {
 
   expect_failures = [var.deletion_window_in_days]
 }
+
+run "promotion_readers_decrypt_through_s3_only" {
+  command = plan
+
+  variables {
+    promotion_reader_account_ids = ["333333333333"]
+  }
+
+  assert {
+    condition = length([
+      for s in output.policy_statements : s
+      if s.sid == "PromotionReadersDecryptViaS3" && s.effect == "Allow" &&
+      toset(s.actions) == toset(["kms:Decrypt", "kms:DescribeKey"]) &&
+      try(one(s.principals[0].identifiers), null) == "arn:aws:iam::333333333333:root" &&
+      anytrue([for c in s.conditions : c.variable == "kms:ViaService" && try(one(c.values), null) == "s3.eu-west-1.amazonaws.com"]) &&
+      anytrue([for c in s.conditions : c.variable == "kms:CallerAccount" && try(one(c.values), null) == "333333333333"])
+    ]) == 1
+    error_message = "Promotion readers may only Decrypt/DescribeKey, via S3 in this region, from their own accounts."
+  }
+}
+
+run "no_promotion_readers_by_default" {
+  command = plan
+
+  assert {
+    condition     = length([for s in output.policy_statements : s if s.sid == "PromotionReadersDecryptViaS3"]) == 0
+    error_message = "No cross-account statement without readers."
+  }
+}
+
+run "rejects_bad_promotion_reader" {
+  command = plan
+
+  variables {
+    promotion_reader_account_ids = ["not-an-account"]
+  }
+
+  expect_failures = [var.promotion_reader_account_ids]
+}

@@ -416,3 +416,48 @@ run "airflow_2_is_rejected" {
 
   expect_failures = [var.airflow_version]
 }
+
+run "ui_cidrs_get_https_ingress" {
+  command = plan
+
+  variables {
+    mwaa_ui_allowed_cidrs = ["10.8.0.0/16", "192.168.10.0/24"]
+  }
+
+  assert {
+    condition = length(aws_vpc_security_group_ingress_rule.ui) == 2 && alltrue([
+      for r in aws_vpc_security_group_ingress_rule.ui :
+      r.from_port == 443 && r.to_port == 443 && r.ip_protocol == "tcp" && r.security_group_id == var.security_group_ids[0]
+    ])
+    error_message = "Each allowed CIDR gets HTTPS ingress on the environment's security group."
+  }
+}
+
+run "no_ui_ingress_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.ui) == 0
+    error_message = "No UI ingress without mwaa_ui_allowed_cidrs."
+  }
+}
+
+run "ui_cidrs_reject_the_internet" {
+  command = plan
+
+  variables {
+    mwaa_ui_allowed_cidrs = ["0.0.0.0/0"]
+  }
+
+  expect_failures = [var.mwaa_ui_allowed_cidrs]
+}
+
+run "ui_cidrs_reject_non_cidrs" {
+  command = plan
+
+  variables {
+    mwaa_ui_allowed_cidrs = ["10.8.0.0"]
+  }
+
+  expect_failures = [var.mwaa_ui_allowed_cidrs]
+}

@@ -108,17 +108,31 @@ run "no_nat_by_default" {
     error_message = "Interface endpoints: private DNS, every private subnet, the endpoint security group."
   }
   assert {
-    condition = (
-      aws_vpc_security_group_ingress_rule.endpoints_https.cidr_ipv4 == "10.20.0.0/16" &&
-      aws_vpc_security_group_ingress_rule.endpoints_https.from_port == 443 &&
-      aws_vpc_security_group_ingress_rule.endpoints_https.to_port == 443 &&
-      aws_vpc_security_group_ingress_rule.endpoints_https.ip_protocol == "tcp"
-    )
-    error_message = "Endpoints accept HTTPS from the VPC CIDR only."
+    condition = alltrue([
+      for k, r in aws_vpc_security_group_ingress_rule.endpoints_https :
+      r.referenced_security_group_id == aws_security_group.workload[k].id && r.cidr_ipv4 == null &&
+      r.from_port == 443 && r.to_port == 443 && r.ip_protocol == "tcp"
+    ]) && length(aws_vpc_security_group_ingress_rule.endpoints_https) == 3
+    error_message = "Endpoints accept HTTPS from the three workload security groups only."
   }
   assert {
-    condition     = aws_vpc_security_group_egress_rule.workload_https.from_port == 443 && aws_vpc_security_group_egress_rule.workload_https.to_port == 443
-    error_message = "Workloads reach the outside on HTTPS only."
+    condition     = toset(keys(aws_security_group.workload)) == toset(["mwaa", "batch", "sagemaker"]) && length(distinct([for g in aws_security_group.workload : g.name])) == 3
+    error_message = "One security group per workload: MWAA, Batch, SageMaker."
+  }
+  assert {
+    condition = alltrue([
+      for r in concat(values(aws_vpc_security_group_egress_rule.workload_endpoints), values(aws_vpc_security_group_egress_rule.workload_s3)) :
+      r.from_port == 443 && r.to_port == 443 && r.ip_protocol == "tcp" && r.cidr_ipv4 == null
+    ])
+    error_message = "Workloads reach the endpoints and S3 on HTTPS only, by group/prefix list, not by CIDR."
+  }
+  assert {
+    condition     = length(aws_vpc_security_group_egress_rule.workload_nat_https) == 0
+    error_message = "Without NAT, no egress rule to 0.0.0.0/0."
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.mwaa_self.referenced_security_group_id == aws_security_group.workload["mwaa"].id
+    error_message = "MWAA's group references itself (MWAA requirement)."
   }
   assert {
     condition     = aws_vpc.this.enable_dns_support && aws_vpc.this.enable_dns_hostnames
@@ -135,6 +149,12 @@ run "single_nat_gateway" {
     single_nat_gateway = true
   }
 
+  assert {
+    condition = length(aws_vpc_security_group_egress_rule.workload_nat_https) == 3 && alltrue([
+      for r in aws_vpc_security_group_egress_rule.workload_nat_https : r.cidr_ipv4 == "0.0.0.0/0" && r.from_port == 443 && r.to_port == 443
+    ])
+    error_message = "With NAT, each workload group reaches the internet on HTTPS only."
+  }
   assert {
     condition     = length(aws_nat_gateway.this) == 1 && length(aws_eip.nat) == 1
     error_message = "single_nat_gateway makes exactly one NAT gateway."

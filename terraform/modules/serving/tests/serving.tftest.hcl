@@ -1,161 +1,147 @@
 # terraform test (mock provider, no AWS): cd terraform/modules/serving && terraform test
 
-mock_provider "aws" {}
-
-variables {
-  name_prefix = "forecourt-dev"
-  tags        = { Project = "forecourt" }
-  image_uri   = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/forecourt-dev/serving:1.2.3"
-  model_data_urls = {
-    demand = "s3://forecourt-dev-artifacts/serving/demand/model.tar.gz"
-    profit = "s3://forecourt-dev-artifacts/serving/profit/model.tar.gz"
+mock_provider "aws" {
+  override_data {
+    target = data.aws_region.current
+    values = { name = "eu-west-1" }
   }
-  execution_role_arn  = "arn:aws:iam::123456789012:role/forecourt-dev-sagemaker"
-  kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-  data_capture_s3_uri = "s3://forecourt-dev-artifacts/data-capture"
-  subnet_ids          = ["subnet-0a1b2c3d", "subnet-0e1f2a3b"]
-  security_group_ids  = ["sg-0a1b2c3d"]
 }
 
-run "one_endpoint_per_agent" {
+variables {
+  name_prefix            = "forecourt-dev"
+  tags                   = { Project = "forecourt" }
+  image_uri              = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/forecourt-dev/serving:1.2.3"
+  model_artifacts_s3_uri = "s3://forecourt-dev-artifacts/models/serving"
+  execution_role_arn     = "arn:aws:iam::123456789012:role/forecourt-dev-sagemaker"
+  kms_key_arn            = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  data_capture_s3_uri    = "s3://forecourt-dev-artifacts/data-capture"
+  subnet_ids             = ["subnet-0a1b2c3d", "subnet-0e1f2a3b"]
+  security_group_ids     = ["sg-0a1b2c3d"]
+}
+
+run "names_and_rollback_alarms_per_agent" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_sagemaker_endpoint.agent)) == toset(["demand", "profit"])
-    error_message = "there must be exactly one endpoint per agent"
-  }
-
-  assert {
-    condition     = length(aws_sagemaker_model.agent) == 2 && length(aws_sagemaker_endpoint_configuration.agent) == 2
-    error_message = "there must be one model and one endpoint configuration per agent"
-  }
-
-  assert {
-    condition     = aws_sagemaker_endpoint.agent["demand"].name == "forecourt-dev-demand" && aws_sagemaker_endpoint.agent["profit"].name == "forecourt-dev-profit"
+    condition     = output.endpoint_names == { demand = "forecourt-dev-demand", profit = "forecourt-dev-profit" }
     error_message = "endpoint names must be <name_prefix>-<agent>"
   }
 
   assert {
-    condition     = alltrue([for a, c in aws_sagemaker_endpoint_configuration.agent : c.production_variants[0].model_name == aws_sagemaker_model.agent[a].name])
-    error_message = "each endpoint configuration must serve its own agent's model"
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.rollback)) == toset(["demand-5xx", "demand-latency", "profit-5xx", "profit-latency"])
+    error_message = "every agent needs a 5XX and a latency rollback alarm"
   }
 
   assert {
-    condition     = alltrue([for a, m in aws_sagemaker_model.agent : m.primary_container[0].model_data_url == var.model_data_urls[a]])
-    error_message = "each model must load its own agent's bundle"
-  }
-
-  assert {
-    condition     = alltrue([for a, m in aws_sagemaker_model.agent : m.primary_container[0].environment["FORECOURT_AGENT"] == a])
-    error_message = "each container must be told which agent it serves"
-  }
-
-  assert {
-    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.agent : c.production_variants[0].instance_type == "ml.g4dn.xlarge"])
-    error_message = "endpoints must default to ml.g4dn.xlarge"
-  }
-}
-
-run "models_are_isolated_in_the_vpc" {
-  command = plan
-
-  assert {
-    condition     = alltrue([for m in aws_sagemaker_model.agent : m.enable_network_isolation])
-    error_message = "every model must have network isolation"
-  }
-
-  assert {
-    condition = alltrue([
-      for m in aws_sagemaker_model.agent :
-      toset(m.vpc_config[0].subnets) == toset(var.subnet_ids) && toset(m.vpc_config[0].security_group_ids) == toset(var.security_group_ids)
-    ])
-    error_message = "every model must run in the given subnets and security groups"
-  }
-
-  assert {
-    condition     = alltrue([for m in aws_sagemaker_model.agent : m.execution_role_arn == var.execution_role_arn])
-    error_message = "every model must use the execution role"
-  }
-}
-
-run "data_capture_enabled_with_kms" {
-  command = plan
-
-  assert {
-    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.agent : c.data_capture_config[0].enable_capture])
-    error_message = "data capture must be enabled on every endpoint"
-  }
-
-  assert {
-    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.agent : c.data_capture_config[0].kms_key_id == var.kms_key_arn])
-    error_message = "data capture must be encrypted with the customer-managed key"
-  }
-
-  assert {
-    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.agent : c.data_capture_config[0].destination_s3_uri == var.data_capture_s3_uri])
-    error_message = "data capture must write to data_capture_s3_uri"
-  }
-
-  assert {
-    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.agent : c.data_capture_config[0].initial_sampling_percentage == 100])
-    error_message = "data capture must sample the configured percentage"
-  }
-
-  assert {
-    condition = alltrue([
-      for c in aws_sagemaker_endpoint_configuration.agent :
-      toset([for o in c.data_capture_config[0].capture_options : o.capture_mode]) == toset(["Input", "Output"])
-    ])
-    error_message = "data capture must record requests and responses"
-  }
-}
-
-run "nvme_instance_type_gets_no_volume_key" {
-  # ml.g4dn has NVMe instance storage: SageMaker rejects a volume KMS key there
-  command = plan
-
-  assert {
-    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.agent : c.kms_key_arn == null])
-    error_message = "an NVMe instance type must not get a volume KMS key (CreateEndpointConfig would fail)"
-  }
-}
-
-run "kms_on_endpoint_config" {
-  command = plan
-
-  variables {
-    instance_type = "ml.m5.xlarge"
-  }
-
-  assert {
-    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.agent : c.kms_key_arn == var.kms_key_arn])
-    error_message = "an EBS-backed instance type must encrypt the endpoint volume with the customer-managed key"
-  }
-
-  assert {
-    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.agent : c.data_capture_config[0].kms_key_id == var.kms_key_arn])
-    error_message = "data capture must stay encrypted with the customer-managed key"
-  }
-}
-
-run "new_bundle_renames_model_and_config" {
-  command = plan
-
-  variables {
-    model_data_urls = {
-      demand = "s3://forecourt-dev-artifacts/serving/demand/model-v2.tar.gz"
-      profit = "s3://forecourt-dev-artifacts/serving/profit/model.tar.gz"
+    condition = output.rollback_alarm_names == {
+      demand = ["forecourt-dev-demand-rollback-5xx", "forecourt-dev-demand-rollback-latency"]
+      profit = ["forecourt-dev-profit-rollback-5xx", "forecourt-dev-profit-rollback-latency"]
     }
+    error_message = "rollback_alarm_names must list each agent's two alarms"
   }
 
   assert {
-    condition     = aws_sagemaker_model.agent["demand"].name != run.one_endpoint_per_agent.model_names["demand"]
-    error_message = "a new bundle must get a new model name (so the endpoint is updated, not left on the old model)"
+    condition     = alltrue([for k, a in aws_cloudwatch_metric_alarm.rollback : contains(output.rollback_alarm_names[split("-", k)[0]], a.alarm_name)])
+    error_message = "the alarms created must be the ones rollback_alarm_names names"
   }
 
   assert {
-    condition     = aws_sagemaker_model.agent["profit"].name == run.one_endpoint_per_agent.model_names["profit"]
-    error_message = "an unchanged agent must keep its model"
+    condition = alltrue([for k, a in aws_cloudwatch_metric_alarm.rollback :
+      a.namespace == "AWS/SageMaker" && length(a.dimensions) == 2 &&
+      a.dimensions["EndpointName"] == "forecourt-dev-${split("-", k)[0]}" && a.dimensions["VariantName"] == "champion"
+    ])
+    error_message = "each alarm must watch its agent's endpoint and the champion variant"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.rollback["profit-5xx"].metric_name == "Invocation5XXErrors" &&
+      aws_cloudwatch_metric_alarm.rollback["profit-5xx"].statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.rollback["profit-5xx"].threshold == 1 &&
+      aws_cloudwatch_metric_alarm.rollback["profit-latency"].metric_name == "ModelLatency" &&
+      aws_cloudwatch_metric_alarm.rollback["profit-latency"].extended_statistic == "p99" &&
+      aws_cloudwatch_metric_alarm.rollback["profit-latency"].threshold == 1000000
+    )
+    error_message = "5XX: Sum >= 1 a minute; latency: p99 >= 1000 ms (ModelLatency is in microseconds)"
+  }
+
+  assert {
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.rollback : a.treat_missing_data == "notBreaching" && a.period == 60])
+    error_message = "missing data (no endpoint yet, no traffic) must not breach: an idle endpoint never blocks a deploy"
+  }
+}
+
+run "deploy_config_matches_rl_core" {
+  command = plan
+
+  assert {
+    condition = toset(keys(output.deploy_config)) == toset([
+      "endpoint_prefix", "execution_role_arn", "image_uri", "model_artifacts_uri", "instance_type",
+      "instance_count", "instance_has_local_storage", "subnet_ids", "security_group_ids",
+      "kms_key_arn", "data_capture_uri", "data_capture_sampling_percentage",
+      "container_startup_health_check_timeout_seconds", "container_environment", "variant_name",
+      "rollback_alarm_names", "traffic_routing", "canary_percent", "wait_interval_seconds",
+      "termination_wait_seconds", "maximum_execution_timeout_seconds", "region", "tags",
+    ])
+    error_message = "deploy_config must carry exactly DeployConfig's fields (rl_core/serving/deploy_config.py)"
+  }
+
+  assert {
+    condition = (
+      output.deploy_config.endpoint_prefix == "forecourt-dev" &&
+      output.deploy_config.model_artifacts_uri == "s3://forecourt-dev-artifacts/models/serving" &&
+      output.deploy_config.data_capture_uri == var.data_capture_s3_uri &&
+      output.deploy_config.region == "eu-west-1" &&
+      output.deploy_config.instance_type == "ml.g4dn.xlarge" &&
+      output.deploy_config.instance_count == 1 &&
+      output.deploy_config.traffic_routing == "ALL_AT_ONCE" &&
+      output.deploy_config.rollback_alarm_names == output.rollback_alarm_names
+    )
+    error_message = "deploy_config must carry the module's settings and its alarm names"
+  }
+
+  assert {
+    condition     = output.deploy_config.instance_has_local_storage && output.volume_kms_key_arn == null
+    error_message = "ml.g4dn.xlarge has NVMe storage: no volume key (SageMaker refuses one)"
+  }
+
+  assert {
+    condition     = can(jsonencode(output.deploy_config))
+    error_message = "deploy_config must be jsonencode-able (FORECOURT_SAGEMAKER)"
+  }
+}
+
+run "ebs_instance_type_gets_the_volume_key" {
+  command = plan
+
+  variables {
+    instance_type          = "ml.m5.xlarge"
+    model_artifacts_s3_uri = "s3://forecourt-dev-artifacts/models/serving/"
+  }
+
+  assert {
+    condition     = !output.deploy_config.instance_has_local_storage && output.volume_kms_key_arn == var.kms_key_arn
+    error_message = "EBS instance types keep the customer-managed key on the volume"
+  }
+
+  assert {
+    condition     = output.deploy_config.model_artifacts_uri == "s3://forecourt-dev-artifacts/models/serving"
+    error_message = "a trailing slash is dropped from model_artifacts_uri"
+  }
+}
+
+run "canary_settings_reach_the_deploy_step" {
+  command = plan
+
+  variables {
+    traffic_routing          = "CANARY"
+    canary_percent           = 25
+    termination_wait_seconds = 900
+  }
+
+  assert {
+    condition     = output.deploy_config.traffic_routing == "CANARY" && output.deploy_config.canary_percent == 25 && output.deploy_config.termination_wait_seconds == 900
+    error_message = "blue/green settings must reach deploy_config"
   }
 }
 
@@ -163,22 +149,31 @@ run "single_agent" {
   command = plan
 
   variables {
-    agents          = ["profit"]
-    model_data_urls = { profit = "s3://forecourt-dev-artifacts/serving/profit/model.tar.gz" }
+    agents = ["profit"]
   }
 
   assert {
-    condition     = keys(aws_sagemaker_endpoint.agent) == ["profit"]
-    error_message = "only the requested agent gets an endpoint"
+    condition     = keys(output.endpoint_names) == ["profit"] && length(aws_cloudwatch_metric_alarm.rollback) == 2
+    error_message = "a single agent gets a single endpoint name and its two alarms"
   }
 }
 
-run "missing_bundle_is_rejected" {
+run "unknown_routing_is_rejected" {
   command = plan
 
   variables {
-    model_data_urls = { demand = "s3://forecourt-dev-artifacts/serving/demand/model.tar.gz" }
+    traffic_routing = "LINEAR"
   }
 
-  expect_failures = [var.model_data_urls]
+  expect_failures = [var.traffic_routing]
+}
+
+run "bad_artifacts_uri_is_rejected" {
+  command = plan
+
+  variables {
+    model_artifacts_s3_uri = "/tmp/models"
+  }
+
+  expect_failures = [var.model_artifacts_s3_uri]
 }

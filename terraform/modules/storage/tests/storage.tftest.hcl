@@ -165,3 +165,62 @@ run "logging_can_be_switched_off_explicitly" {
     error_message = "enable_access_logging = false wins over log_bucket."
   }
 }
+
+run "promotion_readers_get_the_outbox_only" {
+  command = apply
+
+  variables {
+    promotion_reader_account_ids = ["222222222222"]
+  }
+
+  assert {
+    condition     = output.promotion_outbox_uri == "s3://forecourt-dev-111122223333-artifacts/promotions"
+    error_message = "The outbox is s3://<artifacts bucket>/promotions."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in output.promotion_policy_statements :
+      try(one(s.principals), null) == "arn:aws:iam::222222222222:root" &&
+      anytrue([for c in s.conditions : c.variable == "aws:PrincipalAccount" && try(one(c.values), null) == "222222222222"]) &&
+      length(setsubtract(toset(s.actions), toset(["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]))) == 0
+    ]) && length(output.promotion_policy_statements) == 2
+    error_message = "Readers get only read actions, conditioned on aws:PrincipalAccount."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in output.promotion_policy_statements : [
+        for r in s.resources : r == "arn:aws:s3:::forecourt-dev-111122223333-artifacts/promotions/*" || (
+          r == "arn:aws:s3:::forecourt-dev-111122223333-artifacts" &&
+          anytrue([for c in s.conditions : c.variable == "s3:prefix" && alltrue([for v in c.values : startswith(v, "promotions")])])
+        )
+      ]
+    ]))
+    error_message = "Objects only under promotions/, listing only that prefix."
+  }
+
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.bucket["artifacts"].statement : s if s.effect == "Allow"]) == 2 && length([for s in data.aws_iam_policy_document.bucket["data"].statement : s if s.effect == "Allow"]) == 0 && length([for s in data.aws_iam_policy_document.bucket["dags"].statement : s if s.effect == "Allow"]) == 0
+    error_message = "Only the artifacts bucket grants the readers anything."
+  }
+}
+
+run "no_promotion_readers_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(output.promotion_policy_statements) == 0 && alltrue(flatten([for p, d in data.aws_iam_policy_document.bucket : [for s in d.statement : s.effect == "Deny"]]))
+    error_message = "Without readers every bucket policy statement is a Deny."
+  }
+}
+
+run "rejects_bad_reader_account" {
+  command = plan
+
+  variables {
+    promotion_reader_account_ids = ["12345"]
+  }
+
+  expect_failures = [var.promotion_reader_account_ids]
+}
