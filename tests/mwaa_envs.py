@@ -564,7 +564,7 @@ def _dag_signature(dag) -> dict:
         "params": params,
         "max_active_runs": dag.max_active_runs,
         "catchup": dag.catchup,
-        "timetable": f"{type(dag.timetable).__name__}: {dag.timetable.summary}",
+        "timetable": f"{type(dag.timetable).__name__}: {getattr(dag.timetable, 'summary', '')}",
         "dagrun_timeout": str(dag.dagrun_timeout),
         "tags": sorted(dag.tags),
     }

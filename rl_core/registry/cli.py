@@ -7,12 +7,25 @@ Wired into `forecourt` by rl_core/cli.py (`add_registry_parser`):
     forecourt registry promote AGENT VERSION --reason R [--expected-champion V]
     forecourt registry rollback AGENT --reason R     put the previous champion back
 
+Cross-account promotion (rl_core.registry.handoff, rl_core.registry.approval,
+docs/promotion.md):
+
+    forecourt registry propose AGENT [VERSION] [--outbox URI]   publish a promotion package
+    forecourt registry pending AGENT [--source URI]   awaiting approval / not yet imported
+    forecourt registry import PACKAGE_URI [--require-approval]
+    forecourt registry receive AGENT [--source URI] (--validate [--outbox URI] [--market M]
+                                                     | --require-approval)
+    forecourt registry approve AGENT VERSION --by NAME --reason TEXT
+    forecourt registry reject AGENT VERSION --by NAME --reason TEXT
+    forecourt registry promote-approved AGENT VERSION
+
 A human summary goes to stdout; with `--json` the last line is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from rl_core.market.model import OBJECTIVES
@@ -59,6 +72,7 @@ def add_registry_parser(subparsers) -> argparse.ArgumentParser:
     rb.add_argument("--reason", required=True, help="why (recorded on the model)")
     _json(rb)
     rb.set_defaults(run=cmd_rollback)
+    _add_handoff(sub)
     p.set_defaults(run=lambda args: p.print_help())
     return p
 
@@ -173,4 +187,180 @@ def cmd_rollback(args) -> dict:
 
     move = rollback(args.agent, args.reason)
     _say(args, f"{move['name']}: rolled back v{move['previous']} -> v{move['version']}")
+    return move
+
+
+# ---- cross-account promotion ------------------------------------------------------------------
+
+SOURCE_ENV = "FORECOURT_PROMOTION_SOURCE"
+OUTBOX_ENV = "FORECOURT_PROMOTION_OUTBOX"
+
+
+def _add_handoff(sub) -> None:
+    pp = sub.add_parser("propose", help="publish a version (default: the champion) as a package")
+    pp.add_argument("agent", choices=OBJECTIVES)
+    pp.add_argument("version", nargs="?", help="default: the champion")
+    pp.add_argument("--outbox", default=None, help=f"outbox URI (default ${OUTBOX_ENV})")
+    pp.add_argument("--note", default="", help="recorded in the manifest")
+    _json(pp)
+    pp.set_defaults(run=cmd_propose)
+
+    pe = sub.add_parser(
+        "pending", help="versions awaiting approval here, and upstream packages not yet imported"
+    )
+    pe.add_argument("agent", choices=OBJECTIVES)
+    pe.add_argument("--source", default=None, help=f"upstream outbox URI (default ${SOURCE_ENV})")
+    _json(pe)
+    pe.set_defaults(run=cmd_pending)
+
+    im = sub.add_parser("import", help="verify a promotion package and register it here")
+    im.add_argument("package", help="the package folder's URI")
+    im.add_argument("--require-approval", action="store_true", help="prod: pending approval")
+    _json(im)
+    im.set_defaults(run=cmd_import)
+
+    rc = sub.add_parser(
+        "receive", help="the newest upstream package: validate and forward, or hold for approval"
+    )
+    rc.add_argument("agent", choices=OBJECTIVES)
+    rc.add_argument("--source", default=None, help=f"upstream outbox URI (default ${SOURCE_ENV})")
+    mode = rc.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--validate", action="store_true", help="preprod: decide and forward")
+    mode.add_argument("--require-approval", action="store_true", help="prod: pending approval")
+    rc.add_argument("--outbox", default=None, help=f"with --validate (default ${OUTBOX_ENV})")
+    rc.add_argument(
+        "--market",
+        default=None,
+        help="with --validate: market or calibration JSON URI (default: the newest calibration "
+        "of this account's daily runs)",
+    )
+    _json(rc)
+    rc.set_defaults(run=cmd_receive)
+
+    for verb, helptext in (("approve", "approve VERSION for prod"), ("reject", "reject VERSION")):
+        ap = sub.add_parser(verb, help=helptext + " (recorded on the version)")
+        ap.add_argument("agent", choices=OBJECTIVES)
+        ap.add_argument("version")
+        ap.add_argument("--by", required=True, help="who decides (recorded)")
+        ap.add_argument("--reason", required=True, help="why (recorded)")
+        _json(ap)
+        ap.set_defaults(run=cmd_approve if verb == "approve" else cmd_reject)
+
+    pa = sub.add_parser(
+        "promote-approved", help="make an approved version the champion (checks its hash)"
+    )
+    pa.add_argument("agent", choices=OBJECTIVES)
+    pa.add_argument("version")
+    _json(pa)
+    pa.set_defaults(run=cmd_promote_approved)
+
+
+def _uri(value: str | None, env: str, what: str) -> str:
+    import os
+
+    from rl_core.registry.errors import RegistryError
+
+    uri = value or os.environ.get(env)
+    if not uri:
+        raise RegistryError(f"no {what}: pass it, or set {env}")
+    return uri
+
+
+def cmd_propose(args) -> dict:
+    from rl_core.registry.approval import champion
+    from rl_core.registry.errors import RegistryError
+    from rl_core.registry.handoff import propose
+
+    version = args.version or champion(args.agent)
+    if version is None:
+        raise RegistryError(f"{args.agent} has no champion: name a VERSION")
+    outbox = _uri(args.outbox, OUTBOX_ENV, "outbox")
+    pkg = propose(args.agent, version, outbox, note=args.note, require_champion=False)
+    _say(args, f"{'proposed' if pkg.created else 'already proposed'}: {pkg.uri}")
+    return pkg.to_dict()
+
+
+def cmd_pending(args) -> dict:
+    import os
+
+    from rl_core.registry.approval import _version, approve_command, awaiting
+    from rl_core.registry.handoff import LINEAGE_HOPS, lineage_text, pending
+
+    out = {"agent": args.agent, "awaiting_approval": [], "not_imported": []}
+    for st in awaiting(args.agent):
+        tags = dict(_version(args.agent, st["version"]).tags)
+        try:
+            hops = json.loads(tags.get(LINEAGE_HOPS, "[]"))
+        except json.JSONDecodeError:
+            hops = []
+        row = {**st, "lineage": hops, "lineage_text": lineage_text(hops)}
+        out["awaiting_approval"].append(row)
+        _say(
+            args,
+            f"v{st['version']}: {st['state']}"
+            + (f" by {st['by']} at {st['at']}" if st["state"] == "approved" else "")
+            + f"; lineage {row['lineage_text']}; sha256 {str(st['lineage_sha256'])[:12]}",
+        )
+        if st["state"] == "pending":
+            _say(args, f"  approve: {approve_command(args.agent, st['version'])}")
+    source = args.source or os.environ.get(SOURCE_ENV)
+    if source:
+        for pkg in pending(source, args.agent):
+            hops = pkg.manifest.get("lineage") or []
+            out["not_imported"].append({"uri": pkg.uri, "lineage": hops, **_brief(pkg.manifest)})
+            _say(args, f"not imported: {pkg.uri} (lineage {lineage_text(hops)})")
+    if not out["awaiting_approval"] and not out["not_imported"]:
+        _say(args, f"{args.agent}: nothing pending")
+    return out
+
+
+def _brief(manifest: dict) -> dict:
+    keys = ("source_env", "source_version", "bundle_sha256", "created_at")
+    return {k: manifest.get(k) for k in keys}
+
+
+def cmd_import(args) -> dict:
+    from rl_core.registry.handoff import import_package
+
+    version = import_package(args.package, require_approval=args.require_approval)
+    _say(args, f"imported {args.package} as v{version}")
+    return {"package": args.package, "version": version}
+
+
+def cmd_receive(args) -> dict:
+    import os
+
+    from rl_core.registry.handoff import forward_newest, receive_newest
+
+    source = _uri(args.source, SOURCE_ENV, "upstream outbox")
+    if args.validate:
+        outbox = args.outbox or os.environ.get(OUTBOX_ENV)
+        out = forward_newest(args.agent, source, outbox, args.market or None)
+    else:
+        out = receive_newest(args.agent, source, require_approval=True)
+    _say(args, json.dumps(out, default=str))
+    return out
+
+
+def cmd_approve(args) -> dict:
+    from rl_core.registry.approval import approve
+
+    st = approve(args.agent, args.version, args.by, args.reason)
+    _say(args, f"{st['name']} v{st['version']}: approved by {st['by']} at {st['at']}")
+    return st
+
+
+def cmd_reject(args) -> dict:
+    from rl_core.registry.approval import reject
+
+    st = reject(args.agent, args.version, args.by, args.reason)
+    _say(args, f"{st['name']} v{st['version']}: rejected by {st['by']} at {st['at']}")
+    return st
+
+
+def cmd_promote_approved(args) -> dict:
+    from rl_core.registry.handoff import promote_approved
+
+    move = promote_approved(args.agent, args.version)
+    _say(args, f"{move['name']}: {move.get('action')} v{move['version']}")
     return move
