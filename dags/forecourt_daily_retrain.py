@@ -6,7 +6,9 @@ file is quarantined and the run stops, champions untouched), calibrate the marke
 simulator on the trailing window, run a hyperparameter search per agent (mapped
 trials, objective: total reward), register the best trial, evaluate it against the
 champion on the same seeded scenarios of today's market, promote only a significant
-win, write tomorrow's prices from the champions, and publish a run report.
+win, deploy the champion to its SageMaker endpoint (when FORECOURT_SAGEMAKER is set;
+a failed deploy rolls the promotion back), write tomorrow's prices from the champions,
+and publish a run report.
 
 Trigger it with the form to change agents, trials, concurrency, training budget, or to
 make a dry run or a forced promotion (with a reason, recorded on the model).
@@ -45,6 +47,7 @@ TORCH_STEPS = (
     "register_challenger",
     "evaluate_vs_champion",
     "promote_or_keep",
+    "deploy_champion",
     "write_recommendations",
 )
 MAX_CONCURRENT_TRIALS = 4  # seed 003: at most 4 tuning jobs at once
@@ -265,8 +268,12 @@ def forecourt_daily_retrain():
             decided = run("evaluate_vs_champion", agent)
             # compare-and-set: a changed champion must be re-evaluated, not retried
             promoted = run("promote_or_keep", agent, retries=0)
-            trials >> best >> registered >> decided >> promoted
-            applied.append(promoted)
+            # the champion onto its SageMaker endpoint (a no-op without FORECOURT_SAGEMAKER);
+            # no retry: a failed deploy rolls the alias back, a busy endpoint stays busy
+            deployed = run("deploy_champion", agent, retries=0)
+            trials >> best >> registered >> decided >> promoted >> deployed
+            # prices after the deploy: they read the alias as the deploy left it
+            applied.append(deployed)
     prices = run("write_recommendations", trigger_rule="none_failed_min_one_success")
     applied >> prices
     # a teardown: runs whatever happened upstream, and does not decide the run's state

@@ -13,6 +13,7 @@ Patched on moto.batch.models.Job: run() (moto's needs docker), _container_detail
 logConfiguration, exitCode and reason that moto omits); batch::job transitions set to manual.
 Patched on moto.s3.models.FakeBucket.get_permission: bucket-policy statements with a Condition
 are left out (moto would apply them without it: a TLS-only Deny would deny everything).
+Added: SageMaker's UpdateEndpoint, which moto lacks (rehearsal/moto_sagemaker.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from rehearsal.moto_sagemaker import patch_update_endpoint
 
 log = logging.getLogger("rehearsal.moto_batch")
 
@@ -562,6 +565,7 @@ def batch_moto_server(
         executor = _Executor(python_bin_dir, max_parallel, extra_env, Path(workdir))
         stack.callback(_patch_moto(executor))
         stack.callback(_patch_bucket_policy_conditions())
+        stack.callback(patch_update_endpoint())  # the deploy step's second promotion on
         stack.callback(executor.close)  # (callbacks run last first) before the undo above
         if iam_managed_policies:
             iam_config["load_aws_managed_policies"] = True

@@ -17,8 +17,10 @@
    runner `batch`: the torch steps are submitted by the Amazon provider's BatchOperator to
    the job queue on moto, where each job runs its job definition's command in the training
    environment (the one stand-in: rehearsal/moto_batch.py);
-6. read back from moto: the CloudWatch metrics the dashboard plots, and from MLflow the
-   decision per agent; then `terraform destroy`.
+6. read back from moto: the CloudWatch metrics the dashboard plots, what each agent's
+   SageMaker endpoint serves (the deploy step's work; moto's missing UpdateEndpoint added
+   by rehearsal/moto_sagemaker.py), and from MLflow the decision per agent; then
+   `terraform destroy`.
 
 What this proves and what only a real account can: docs/deploy.md ("The offline rehearsal").
 """
@@ -254,6 +256,21 @@ def read_back_decisions(tracking_uri: str) -> dict:
     return out
 
 
+def read_back_endpoints(deploy_config: dict | None) -> dict:
+    """Per agent, what its SageMaker endpoint on moto serves now (None: no endpoint)."""
+    from rl_core.serving.deploy import current_deployment
+    from rl_core.serving.deploy_config import DeployConfig
+
+    if not deploy_config:
+        return {}
+    config = DeployConfig.from_dict(deploy_config)
+    out = {}
+    for agent in ("demand", "profit"):
+        deployment = current_deployment(agent, config)
+        out[agent] = deployment.to_dict() if deployment else None
+    return out
+
+
 def rehearse(
     work: Path,
     trials: int = 2,
@@ -384,6 +401,7 @@ def rehearse(
                     "recommendations": report.get("recommendations"),
                     "batch_jobs": [asdict(j) for j in moto.jobs()[before:]],
                     "decisions": read_back_decisions(mlflow_uri),
+                    "endpoints": read_back_endpoints(outputs.get("sagemaker_deploy_config")),
                     "log": str(work / f"{day}.log"),
                 }
             say("9. read back: CloudWatch metrics the dashboard plots, decisions in MLflow")

@@ -726,6 +726,7 @@ TRAINING_IMAGE_MODULES = (
     "rl_core.registry.register",  # register_challenger
     "rl_core.registry.compare",  # evaluate_vs_champion
     "rl_core.registry.promotion",  # promote_or_keep
+    "rl_core.serving.release",  # deploy_champion
     "rl_core.serving.batch",  # write_recommendations
 )
 

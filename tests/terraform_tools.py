@@ -13,12 +13,14 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -41,13 +43,31 @@ def cli_config() -> str:
     return out.stdout.strip()
 
 
+_TF_HOME: list[str] = []
+
+
+def tf_home() -> str:
+    """A throwaway HOME for Terraform (one per test process, removed at exit): Terraform and
+    the AWS SDK in the provider look under ~ (~/.terraform.d for the update check's
+    signature, plugins and credentials; ~/.aws/config and credentials), so a run must
+    neither write there nor pick up the user's settings."""
+    if not _TF_HOME or not os.path.isdir(_TF_HOME[0]):
+        _TF_HOME[:] = [tempfile.mkdtemp(prefix="forecourt-tf-home-")]
+        atexit.register(shutil.rmtree, _TF_HOME[0], True)
+    return _TF_HOME[0]
+
+
 def tf_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Terraform's environment: the offline CLI config, no prompts, no update check
+    (CHECKPOINT_DISABLE, and disable_checkpoint in the config), a throwaway HOME, and no
+    AWS_*/TF_* from the caller's environment; `extra` (e.g. MotoServer.aws_env()) on top."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
     env.update(
         TF_CLI_CONFIG_FILE=cli_config(),
         TF_IN_AUTOMATION="1",
         TF_INPUT="0",
         CHECKPOINT_DISABLE="1",
+        HOME=tf_home(),
     )
     env.update(extra or {})
     return env

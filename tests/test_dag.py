@@ -113,7 +113,7 @@ def test_the_batch_runner_sends_every_torch_step_to_aws_batch(parsed, tmp_path_f
     assert "torch" not in batch["heavy"] and batch["rl_core"] == []
     on_batch = {t for t, op in batch["operators"].items() if op == "BatchOperator"}
     wanted = {t for t in parsed["task_ids"] if t.rsplit(".", 1)[-1] in TORCH_STEPS}
-    assert on_batch == wanted and len(wanted) == 2 * 4 + 1
+    assert on_batch == wanted and len(wanted) == 2 * 5 + 1
     assert not any(op == "BatchOperator" for op in parsed["operators"].values())
     for task_id, op in batch["batch"].items():
         assert op["job_queue"] == op["job_definition"] == "forecourt-dev-training"
@@ -151,6 +151,7 @@ def test_dag_shape(parsed):
                 "register_challenger",
                 "evaluate_vs_champion",
                 "promote_or_keep",
+                "deploy_champion",
             )
         }
     expected |= {"write_recommendations", "run_report"}
@@ -159,8 +160,15 @@ def test_dag_shape(parsed):
     assert parsed["timetable"] == "CronDataIntervalTimetable"
     assert parsed["trial_cap"] == 4
     assert parsed["teardown"] == ["run_report"]
-    # no retry where a retry cannot help: bad parameters, bad data, a changed champion
-    for task in ("plan_run", "wait_for_delivery", "validate", "demand.promote_or_keep"):
+    # no retry where a retry cannot help: bad parameters, bad data, a changed champion, a
+    # failed deploy (the alias was rolled back) or a busy endpoint
+    for task in (
+        "plan_run",
+        "wait_for_delivery",
+        "validate",
+        "demand.promote_or_keep",
+        "profit.deploy_champion",
+    ):
         assert parsed["retries"][task] == 0, task
     assert parsed["retries"]["demand.train_trial"] == 2
     assert parsed["retries"]["calibrate"] == 2

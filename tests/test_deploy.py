@@ -55,6 +55,7 @@ from rl_core.serving.deploy import (
     deployment_config,
     pack,
     planned_names,
+    prune,
     verify_tarball,
 )
 from rl_core.training.bundle import write_bundle
@@ -587,6 +588,100 @@ def test_lost_race_on_update_and_timeouts(aws, bundles, config):
     assert (record.status, record.endpoint_status) == ("submitted", "Updating")
 
 
+# ---- pruning old models and endpoint configurations (moto: List*/Delete* are real) -------
+
+
+def _update_to(aws, bundle, version: str, config, serving: str):
+    """deploy `bundle` as `version` over an endpoint serving `serving`: its model and
+    configuration are created in moto, the update itself answered by the Stubber."""
+    sm = Split(aws["sm"], {"describe_endpoint", "update_endpoint"})
+    target = names(bundle, version, config, Path(aws["tmp"]))["endpoint_config"]
+    sm.stubber.add_response("describe_endpoint", described("InService", serving))
+    sm.stubber.add_response("update_endpoint", {"EndpointArn": ENDPOINT_ARN})
+    sm.stubber.add_response("describe_endpoint", described("InService", target))
+    return deploy("profit", version, bundle, config, client=sm, s3=aws["s3"], poll_s=0)
+
+
+def _serving(aws, endpoint_config: str, status: str = "InService") -> Split:
+    """moto's client, with DescribeEndpoint saying the endpoint serves `endpoint_config`."""
+    sm = Split(aws["sm"], {"describe_endpoint"})
+    sm.stubber.add_response("describe_endpoint", described(status, endpoint_config))
+    return sm
+
+
+def _left(aws) -> tuple[set[str], set[str]]:
+    sm = aws["sm"]
+    models = {m["ModelName"] for m in sm.list_models()["Models"]}
+    configs = {c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]}
+    return models, configs
+
+
+@pytest.fixture
+def three(aws, bundles, config, tmp_path):
+    """profit v1 (created), v2 and v3 (updates) deployed in turn, v3 serving; plus a
+    demand deployment and a hand-made look-alike model (no forecourt tags)."""
+    aws["tmp"] = tmp_path
+    v1 = first_deploy(aws, bundles, config)
+    v2 = _update_to(aws, bundles["v2"], "2", config, v1.endpoint_config)
+    v3 = _update_to(aws, bundles["v1"], "3", config, v2.endpoint_config)  # v1's bytes as v3
+    demand = deploy("demand", "1", bundles["demand"], config, client=aws["sm"], s3=aws["s3"])
+    aws["sm"].create_model(
+        ModelName="forecourt-dev-profit-v9-0badf00d",
+        ExecutionRoleArn=CONFIG["execution_role_arn"],
+        PrimaryContainer={"Image": CONFIG["image_uri"]},
+    )
+    assert len({v1.model, v2.model, v3.model}) == 3
+    return {"v1": v1, "v2": v2, "v3": v3, "demand": demand}
+
+
+def test_prune_keeps_the_serving_and_the_previous_deployment(aws, config, three):
+    v1, v2, v3, demand = three["v1"], three["v2"], three["v3"], three["demand"]
+    pruned = prune(
+        "profit",
+        config,
+        protect=(v3.previous_endpoint_config,),
+        client=_serving(aws, v3.endpoint_config),
+    )
+    assert pruned.skipped is None
+    assert pruned.kept_endpoint_configs == (v3.endpoint_config, v2.endpoint_config)
+    assert set(pruned.kept_models) == {v3.model, v2.model}
+    assert pruned.deleted_endpoint_configs == (v1.endpoint_config,)
+    assert pruned.deleted_models == (v1.model,)
+    models, configs = _left(aws)
+    assert models == {v2.model, v3.model, demand.model, "forecourt-dev-profit-v9-0badf00d"}
+    assert configs == {v2.endpoint_config, v3.endpoint_config, demand.endpoint_config}
+    # again: nothing more to delete
+    again = prune("profit", config, client=_serving(aws, v3.endpoint_config))
+    assert again.deleted_models == again.deleted_endpoint_configs == ()
+
+
+def test_prune_never_deletes_what_the_endpoint_uses(aws, config, three):
+    """After an alias rollback the oldest deployment serves: it stays, with the newest other."""
+    v1, v2, v3 = three["v1"], three["v2"], three["v3"]
+    pruned = prune("profit", config, client=_serving(aws, v1.endpoint_config))
+    assert pruned.kept_endpoint_configs == (v1.endpoint_config, v3.endpoint_config)
+    assert pruned.deleted_endpoint_configs == (v2.endpoint_config,)
+    one = prune("profit", config, keep=1, client=_serving(aws, v1.endpoint_config))
+    assert one.deleted_endpoint_configs == (v3.endpoint_config,)
+    models, configs = _left(aws)
+    assert v1.model in models and v1.endpoint_config in configs
+    assert (
+        not {v2.model, v3.model} & models and not {v2.endpoint_config, v3.endpoint_config} & configs
+    )
+    with pytest.raises(DeployError, match="keep"):
+        prune("profit", config, keep=0, client=aws["sm"])
+
+
+@pytest.mark.parametrize("status", ["Updating", "RollingBack", "Failed"])
+def test_prune_deletes_nothing_unless_the_endpoint_is_in_service(aws, config, three, status):
+    before = _left(aws)
+    pruned = prune(
+        "profit", config, keep=1, client=_serving(aws, three["v3"].endpoint_config, status)
+    )
+    assert pruned.skipped == f"the endpoint is {status}" and pruned.deleted_models == ()
+    assert _left(aws) == before
+
+
 def test_bad_arguments_are_refused_before_anything(bundles, config):
     with pytest.raises(DeployError, match="unknown agent"):
         deploy("price", "1", bundles["v1"], config, client=object(), s3=object())
@@ -604,3 +699,31 @@ def test_terraform_writes_exactly_the_fields_deploy_config_reads():
     block = block[block.index("value = {") : block.index("\n  }\n")]
     written = set(re.findall(r"^\s{4}([a-z0-9_]+)\s+=", block, flags=re.M))
     assert written == {f.name for f in fields(DeployConfig)}
+
+
+@pytest.mark.parametrize(
+    ("code", "uploads"), [("403", True), ("404", True), ("NoSuchKey", True), ("500", False)]
+)
+def test_upload_treats_a_forbidden_head_as_missing(tmp_path, config, code, uploads):
+    """Without s3:ListBucket on the key, S3 answers HeadObject on a missing key with 403,
+    not 404 (the job role lists only its prefixes): upload then; any other error raises."""
+    from botocore.exceptions import ClientError
+
+    calls = []
+
+    class S3:
+        def head_object(self, **kw):
+            raise ClientError({"Error": {"Code": code, "Message": "x"}}, "HeadObject")
+
+        def upload_file(self, *args, **kw):
+            calls.append((args, kw))
+
+    packed = deploy_mod.PackedModel(tmp_path / "model.tar.gz", "ab" * 32, 10)
+    url = "s3://bucket/models/serving/profit/v1/model.tar.gz"
+    if uploads:
+        deploy_mod._upload(S3(), packed, url, config)
+        assert calls and calls[0][0][1:] == ("bucket", "models/serving/profit/v1/model.tar.gz")
+    else:
+        with pytest.raises(ClientError):
+            deploy_mod._upload(S3(), packed, url, config)
+        assert not calls

@@ -8,6 +8,7 @@ constant price, so preprod's comparison promotes it).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -284,7 +285,27 @@ def test_a_newer_package_supersedes_an_older_pending_one(acc, dev_package, resul
     assert [s["version"] for s in A.awaiting(AGENT)] == [second]
 
 
-def test_the_cli_shows_pending_and_records_decisions(acc, dev_package, capsys):
+@contextlib.contextmanager
+def _moto_sagemaker(monkeypatch):
+    """moto in process with the deploy config's bucket; FORECOURT_SAGEMAKER set."""
+    import boto3
+    from moto import mock_aws
+    from test_deploy import BUCKET, CONFIG, REGION
+
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("FORECOURT_SAGEMAKER", json.dumps(CONFIG))
+    with mock_aws():
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        yield boto3.client("sagemaker", region_name=REGION)
+
+
+def test_the_cli_shows_pending_and_records_decisions(acc, dev_package, capsys, monkeypatch):
     acc.use("prod")
     assert forecourt(["registry", "import", dev_package.uri, "--require-approval"]) == 0
     capsys.readouterr()
@@ -299,7 +320,12 @@ def test_the_cli_shows_pending_and_records_decisions(acc, dev_package, capsys):
     args = ["--by", "Ana Ruiz", "--reason", "CAB-1"]
     assert forecourt(["registry", "approve", AGENT, "1", *args, "--json"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["state"] == "approved"
-    assert forecourt(["registry", "promote-approved", AGENT, "1"]) == 0
+    with _moto_sagemaker(monkeypatch) as sm:  # prod's endpoint serves what was approved
+        assert forecourt(["registry", "promote-approved", AGENT, "1", "--json"]) == 0
+        deployed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["deploy"]
+        assert (deployed["version"], deployed["status"]) == ("1", "created")
+        ep = sm.describe_endpoint(EndpointName=deployed["endpoint"])
+        assert ep["EndpointConfigName"] == deployed["endpoint_config"]
     assert R.champion_version(AGENT) == "1"
     with pytest.raises(SystemExit):  # --reason is required
         forecourt(["registry", "reject", AGENT, "1", "--by", "x"])

@@ -44,6 +44,7 @@ EXPECTED_TASKS = {
         "register_challenger",
         "evaluate_vs_champion",
         "promote_or_keep",
+        "deploy_champion",
     )
 }
 EXPECTED_PARAMS = {

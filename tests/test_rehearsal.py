@@ -52,8 +52,8 @@ def test_day_one_runs_on_batch_with_state_on_s3_and_mlflow(rehearsed):
     assert rehearsed["outputs"]["runs_uri"].startswith("s3://")
     jobs = day1["batch_jobs"]
     # every torch step ran as a Batch job: 2 agents x (trials + register, evaluate,
-    # promote) + tomorrow's prices, each the job definition's command, each succeeded
-    assert len(jobs) == 2 * (TRIALS + 3) + 1
+    # promote, deploy) + tomorrow's prices, each the job definition's command, each succeeded
+    assert len(jobs) == 2 * (TRIALS + 4) + 1
     assert all(j["status"] == "SUCCEEDED" and j["exit_code"] == 0 for j in jobs)
     assert all(j["command"][:3] == ["forecourt", "pipeline", "step"] for j in jobs)
     assert {j["command"][3] for j in jobs} == set(TORCH_STEPS)
@@ -66,17 +66,30 @@ def test_day_one_runs_on_batch_with_state_on_s3_and_mlflow(rehearsed):
     recs = day1["recommendations"]
     assert recs["written"] and recs["uri"].startswith("s3://")
     assert recs["agents"]["profit"]["champion_version"] == decisions["profit"]["champion"]
+    _endpoints_serve_the_champions(day1)
+
+
+def _endpoints_serve_the_champions(day: dict) -> None:
+    """The deploy step put each champion on its SageMaker endpoint (moto) and nothing else."""
+    for agent, seen in day["decisions"].items():
+        endpoint = day["endpoints"][agent]
+        if seen["champion"] is None:
+            assert endpoint is None, endpoint
+        else:
+            assert endpoint["status"] == "InService", endpoint
+            assert endpoint["version"] == seen["champion"], (agent, endpoint, seen)
 
 
 def test_mwaas_floor_airflow_runs_the_day_on_batch_too(rehearsed):
     day1, day2 = _days(rehearsed)[:2]
     assert day2["airflow"] == "3.0.6" and day2["dag"]["state"] == "success"
     assert day2["report_status"] == "complete"
-    assert len(day2["batch_jobs"]) == 2 * (TRIALS + 3) + 1
+    assert len(day2["batch_jobs"]) == 2 * (TRIALS + 4) + 1
     assert all(j["status"] == "SUCCEEDED" for j in day2["batch_jobs"])
     for agent in ("demand", "profit"):  # day 2's challenger registered as version 2
         assert day2["decisions"][agent]["versions"] == ["1", "2"]
     assert day2["recommendations"]["day"] == "2026-03-12"
+    _endpoints_serve_the_champions(day2)  # a day-2 promotion is an UpdateEndpoint
 
 
 def test_a_job_killed_midway_fails_the_run_and_changes_nothing(rehearsed):
@@ -89,6 +102,8 @@ def test_a_job_killed_midway_fails_the_run_and_changes_nothing(rehearsed):
     # no half-registered model, the champion untouched; the other agent carried on
     assert day3["decisions"][agent] == day2["decisions"][agent]
     assert day3["decisions"]["demand"]["versions"] == ["1", "2", "3"]
+    assert day3["endpoints"][agent] == day2["endpoints"][agent]  # still serving
+    _endpoints_serve_the_champions(day3)
 
 
 def test_every_metric_the_dashboard_plots_reached_cloudwatch(rehearsed):

@@ -68,7 +68,8 @@ def _clients(url: str) -> dict:
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    return {name: boto3.client(name, **kw) for name in ("batch", "logs", "s3", "iam")}
+    names = ("batch", "logs", "s3", "iam", "sagemaker")
+    return {name: boto3.client(name, **kw) for name in names}
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +155,28 @@ def _messages(c, job: dict) -> list[str]:
 
 def _record(server, job_id: str):
     return next(r for r in server.jobs() if r.job_id == job_id)
+
+
+def test_sagemaker_update_endpoint_switches_the_config(server, c):
+    """moto lacks UpdateEndpoint; the server adds it (the deploy step's second promotion)."""
+    sm = c["sagemaker"]
+    for n in (1, 2):
+        sm.create_model(
+            ModelName=f"m{n}",
+            ExecutionRoleArn="arn:aws:iam::123456789012:role/sm",
+            PrimaryContainer={"Image": "img:latest"},
+        )
+        variant = {"VariantName": "AllTraffic", "ModelName": f"m{n}"}
+        variant.update(InstanceType="ml.m5.large", InitialInstanceCount=1)
+        sm.create_endpoint_config(EndpointConfigName=f"c{n}", ProductionVariants=[variant])
+    sm.create_endpoint(EndpointName="ep", EndpointConfigName="c1")
+    sm.update_endpoint(EndpointName="ep", EndpointConfigName="c2")
+    ep = sm.describe_endpoint(EndpointName="ep")
+    assert (ep["EndpointConfigName"], ep["EndpointStatus"]) == ("c2", "InService")
+    with pytest.raises(sm.exceptions.ClientError, match="Could not find endpoint_config"):
+        sm.update_endpoint(EndpointName="ep", EndpointConfigName="nope")
+    with pytest.raises(sm.exceptions.ClientError, match="Could not find endpoint"):
+        sm.update_endpoint(EndpointName="nope", EndpointConfigName="c1")
 
 
 def test_parameters_are_substituted_longest_name_first():

@@ -30,6 +30,8 @@ from terraform_tools import (
     tf_env,
 )
 
+from rl_core.serving.deploy_config import DeployConfig
+
 pytestmark = pytest.mark.terraform
 
 ROOTS = ["organization", "log-archive", "bootstrap", "envs/dev", "envs/preprod", "envs/prod"]
@@ -62,6 +64,20 @@ def test_layout_is_complete():
     for account in ("dev", "preprod", "prod"):
         for f in ("terraform.tfvars", "backend.hcl"):
             assert (TERRAFORM / "envs" / account / f).is_file()
+
+
+def test_terraform_runs_leave_the_home_directory_alone(tmp_path):
+    """tf_env: no update check (its signature went to ~/.terraform.d), a throwaway HOME (no
+    user ~/.aws or ~/.terraform.d read, nothing written there). Watched: `terraform version`
+    would otherwise call the checkpoint service and write ~/.terraform.d/checkpoint_signature."""
+    env = tf_env()
+    assert env["CHECKPOINT_DISABLE"] == "1"
+    home = Path(env["HOME"])
+    assert home.is_dir() and home != Path.home() and home.name.startswith("forecourt-tf-home-")
+    assert "disable_checkpoint = true" in Path(env["TF_CLI_CONFIG_FILE"]).read_text()
+    before = set(home.rglob("*"))
+    tf(["version"], tmp_path, env)
+    assert set(home.rglob("*")) == before
 
 
 def test_fmt(env):
@@ -334,7 +350,24 @@ def test_batch_job_runs_the_step_contract_with_the_stacks_settings(dev_stack):
     buckets = out["stack"]["bucket_names"]
     topic = resources["module.forecourt.module.monitoring.aws_sns_topic.alarms"]["values"]["arn"]
     queue = resources["module.forecourt.module.training.aws_batch_job_queue.training"]["values"]
-    assert _env(job["container_properties"]) == {
+    env = _env(job["container_properties"])
+    # the deploy step's settings: the serving module's deploy_config, as rl_core parses it
+    deploy = DeployConfig.from_env({"FORECOURT_SAGEMAKER": env.pop("FORECOURT_SAGEMAKER")})
+    assert deploy is not None
+    # the root's output is the same object (what an operator deploys with by hand)
+    assert deploy == DeployConfig.from_dict(out["sagemaker_deploy_config"])
+    assert deploy.endpoint_prefix == "forecourt-dev"
+    assert deploy.endpoint_name("demand") == "forecourt-dev-demand"
+    assert deploy.model_artifacts_uri == f"s3://{buckets['artifacts']}/models/serving"
+    assert deploy.data_capture_uri == f"s3://{buckets['artifacts']}/data-capture"
+    assert deploy.execution_role_arn.endswith(":role/forecourt-dev-sagemaker-execution")
+    assert deploy.kms_key_arn == out["stack"]["kms_key_arn"]
+    assert deploy.region == "eu-west-1"
+    assert deploy.image_uri == f"{out['stack']['ecr_repository_urls']['serving']}:0.1.0"
+    subnets = {r["values"]["id"] for r in resources.values() if r["type"] == "aws_subnet"}
+    assert set(deploy.subnet_ids) <= subnets and deploy.subnet_ids
+    assert set(deploy.rollback_alarm_names) == {"demand", "profit"}
+    assert env == {
         "FORECOURT_STORE": f"s3://{buckets['data']}/store",
         "FORECOURT_RUNS": f"s3://{buckets['artifacts']}/runs",
         "FORECOURT_MLFLOW_TRACKING_URI": MLFLOW_URL,
@@ -358,6 +391,8 @@ def test_batch_job_runs_the_step_contract_with_the_stacks_settings(dev_stack):
     assert (out["environment"], out["region"]) == ("dev", "eu-west-1")
     assert out["dags_bucket"] == buckets["dags"]
     assert out["batch_job_environment"] == _env(job["container_properties"])
+    deploy_env = json.loads(out["batch_job_environment"]["FORECOURT_SAGEMAKER"])
+    assert deploy_env == out["sagemaker_deploy_config"]
     assert (
         out.get("mwaa_airflow_configuration_options") is None
     )  # MWAA off on moto (null: no output)
@@ -392,7 +427,12 @@ def test_mwaa_gets_the_same_settings_and_pinned_uploads(dev_stack):
         "forecourt.metrics_namespace": "Forecourt",
         "forecourt.env": "dev",
         "forecourt.sns_topic_arn": topic,
+        # the promotion DAG: dev has a reader (preprod) so an outbox, and no source (the
+        # option is left out: MWAA refuses empty values, the DAG reads it as empty)
+        "forecourt.promotion_outbox": dev_stack["outputs"]["promotion_outbox_uri"],
     }
+    assert dev_stack["outputs"]["promotion_outbox_uri"] == f"s3://{buckets['artifacts']}/promotions"
+    assert dev_stack["outputs"].get("promotion_source_uri") is None
     # the jobs get the same tracking server in the same plan
     job, _ = _planned(plan, JOB_DEFINITION)
     assert _env(job["container_properties"])["FORECOURT_MLFLOW_TRACKING_URI"] == mlflow_arn

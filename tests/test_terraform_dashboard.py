@@ -93,12 +93,14 @@ module "monitoring" {{
 }}
 """
     )
+    (tmp / "home").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_", "CHECKPOINT"))}
     env.update(
         TF_CLI_CONFIG_FILE=str(_cli_config(tmp)),
         TF_DATA_DIR=str(tmp / "tfdata"),
         TF_IN_AUTOMATION="1",
         CHECKPOINT_DISABLE="1",
+        HOME=str(tmp / "home"),  # nothing of Terraform's or the AWS SDK's under ~
         AWS_ENDPOINT_URL=moto_endpoint,  # data sources (caller identity) ask moto, not AWS
         AWS_ACCESS_KEY_ID="test",
         AWS_SECRET_ACCESS_KEY="test",

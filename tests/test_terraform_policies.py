@@ -400,6 +400,9 @@ def rendered(tmp_path_factory):
             'mwaa_ui_allowed_cidrs=["10.8.0.0/16"]',
         ]
         full += MOTO_LACKS
+        # planned only (never applied here): the budget, to render the topic policy that lets
+        # it notify the alarm topic
+        full += ["-var", "enable_budget=true"]
         init(cwd, env, backend=True)
         tf(["apply", "-auto-approve", "-input=false", *first], cwd, env, APPLY_TIMEOUT_S)
         tf(
@@ -614,6 +617,8 @@ def test_no_allow_grants_iam_star_or_a_wildcard_write_verb_on_star(principals):
         "batch:Describe*",
         "batch:List*",
         "sagemaker:List*",
+        "sagemaker:ListModels",  # the deploy step's pruning (no resource-level permissions)
+        "sagemaker:ListEndpointConfigs",
         "cloudwatch:Describe*",
         "cloudwatch:List*",
         "cloudwatch:GetMetricData",
@@ -1006,3 +1011,201 @@ def test_every_alarm_sets_treat_missing_data_deliberately(rendered):
         # latency exist only when something runs, so silence is fine
         want = "breaching" if "recommendations_missing" in address else "notBreaching"
         assert v["treat_missing_data"] == want, address
+
+
+# ---- the deploy step: the training job role may deploy champions, and nothing more ---------
+
+SM = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
+SM_EXECUTION = f"{PREFIX}-sagemaker-execution"
+DEPLOY_ACTIONS = [
+    "sagemaker:CreateModel",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:UpdateEndpoint",
+    "sagemaker:DescribeModel",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DeleteModel",
+    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:AddTags",
+    "sagemaker:ListTags",
+]
+
+
+def _deploy_resources(prefix: str) -> list[str]:
+    """What rl_core.serving.deploy names for `prefix` (deploy.py model_name and friends)."""
+    return [
+        f"{SM}:model/{prefix}-demand-v7-0123abcd",
+        f"{SM}:endpoint-config/{prefix}-demand-v7-89abcdef",
+        f"{SM}:endpoint/{prefix}-demand",
+    ]
+
+
+@pytest.fixture(scope="module")
+def deploy_config(rendered):
+    """FORECOURT_SAGEMAKER as the Batch jobs get it, parsed by rl_core's own parser."""
+    from rl_core.serving.deploy_config import DeployConfig
+
+    job = rendered["resources"][
+        "module.forecourt.module.training.aws_batch_job_definition.training"
+    ]
+    env = {
+        e["name"]: e["value"]
+        for e in json.loads(job["values"]["container_properties"])["environment"]
+    }
+    config = DeployConfig.from_env(env)
+    assert config is not None, sorted(env)
+    return config
+
+
+def test_the_jobs_deploy_config_names_the_stacks_endpoints_role_and_bucket(deploy_config, rendered):
+    assert deploy_config.endpoint_prefix == PREFIX
+    assert deploy_config.execution_role_arn == role_arn(SM_EXECUTION)
+    (artifacts,) = [
+        v["bucket"] for v in _of_type(rendered, "aws_s3_bucket").values()
+        if v["bucket"].endswith("-artifacts")
+    ]  # fmt: skip
+    assert deploy_config.model_artifacts_uri == f"s3://{artifacts}/models/serving"
+    assert deploy_config.region == REGION
+
+
+def test_the_job_role_may_deploy_the_stacks_champions(principals, deploy_config):
+    job = principals[f"{PREFIX}-training-job"]
+    r = {"aws:RequestedRegion": REGION}
+    for resource in _deploy_resources(PREFIX):
+        for action in DEPLOY_ACTIONS:
+            assert job.allowed(action, resource, r), (action, resource)
+    for action in ("sagemaker:ListModels", "sagemaker:ListEndpointConfigs"):
+        assert job.allowed(action, "*", r), action
+    # CreateModel passes the execution role, to SageMaker
+    assert job.allowed(
+        "iam:PassRole",
+        deploy_config.execution_role_arn,
+        {**r, "iam:PassedToService": "sagemaker.amazonaws.com"},
+    )
+    # the tarball: HeadObject (s3:GetObject) then PutObject, SSE-KMS with the stack key
+    bucket, _, key = deploy_config.model_artifacts_uri.removeprefix("s3://").partition("/")
+    tarball = f"arn:aws:s3:::{bucket}/{key}/demand/v7-0123456789ab/model.tar.gz"
+    for action in ("s3:GetObject", "s3:PutObject"):
+        assert job.allowed(action, tarball, r), action
+    via_s3 = {**r, "kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        assert job.allowed(action, deploy_config.kms_key_arn, via_s3), action
+
+
+def test_the_job_role_may_not_deploy_anything_else(principals, deploy_config):
+    job = principals[f"{PREFIX}-training-job"]
+    r = {"aws:RequestedRegion": REGION}
+    for other in ("forecourt-prod", "someone"):
+        for resource in _deploy_resources(other):
+            for action in DEPLOY_ACTIONS:
+                assert not job.allowed(action, resource, r), (action, resource)
+    for action in (
+        "sagemaker:DeleteEndpoint",
+        "sagemaker:CreateTrainingJob",
+        "sagemaker:CreatePresignedDomainUrl",
+        "sagemaker:InvokeEndpoint",
+        "sagemaker:*",
+    ):
+        assert not job.allowed(action, f"{SM}:endpoint/{PREFIX}-demand", r), action
+    # the execution role, to SageMaker only; no other role, to no other service
+    for service in SERVICES + ["sagemaker.amazonaws.com"]:
+        ctx = {**r, "iam:PassedToService": service}
+        for name in (
+            f"{PREFIX}-training-job",
+            f"{PREFIX}-mlflow",
+            f"{PREFIX}-batch-instance",
+            f"{PREFIX}-mwaa-execution",
+            "forecourt-prod-sagemaker-execution",
+            DEPLOY,
+            ADMIN,
+            BREAK_GLASS,
+        ):
+            assert not job.allowed("iam:PassRole", role_arn(name), ctx), (name, service)
+        if service != "sagemaker.amazonaws.com":
+            assert not job.allowed("iam:PassRole", deploy_config.execution_role_arn, ctx), service
+    assert not job.allowed("iam:PassRole", deploy_config.execution_role_arn, r)  # no service
+    # tarballs only under the deploy prefix of the models/ folder; never the dags bucket
+    bucket = deploy_config.model_artifacts_uri.removeprefix("s3://").partition("/")[0]
+    assert not job.allowed("s3:PutObject", f"arn:aws:s3:::{bucket}/data-capture/x", r)
+    assert not job.allowed("s3:PutObject", f"arn:aws:s3:::{PREFIX}-{ACCOUNT}-dags/dags/x.py", r)
+    # and the escalation checks still find nothing
+    assert escalation_paths(job) == []
+
+
+def test_the_boundary_lets_the_job_pass_only_the_execution_role_to_sagemaker(boundary_policy):
+    """The job's PassRole survives the boundary (which allows passing the stack's roles to
+    their services), and an all-powerful bounded role still cannot pass a privileged one."""
+    god = Principal(
+        "bounded",
+        [{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}],
+        boundary_policy,
+    )
+    ctx = {"aws:RequestedRegion": REGION, "iam:PassedToService": "sagemaker.amazonaws.com"}
+    assert god.allowed("iam:PassRole", role_arn(SM_EXECUTION), ctx)
+    for name in (DEPLOY, ADMIN, BREAK_GLASS):
+        assert not god.allowed("iam:PassRole", role_arn(name), ctx), name
+
+
+def test_the_job_role_writes_its_promotion_outbox(principals, rendered):
+    """The promotion DAG's Batch jobs publish (dev) and forward (preprod) into this account's
+    outbox, s3://<artifacts>/promotions (forecourt registry propose/receive --outbox)."""
+    job = principals[f"{PREFIX}-training-job"]
+    r = {"aws:RequestedRegion": REGION}
+    (artifacts,) = [
+        v["bucket"] for v in _of_type(rendered, "aws_s3_bucket").values()
+        if v["bucket"].endswith("-artifacts")
+    ]  # fmt: skip
+    for action in ("s3:PutObject", "s3:GetObject"):
+        assert job.allowed(action, f"arn:aws:s3:::{artifacts}/promotions/demand/x.json", r)
+    assert job.allowed(
+        "s3:ListBucket", f"arn:aws:s3:::{artifacts}", {**r, "s3:prefix": "promotions/demand/"}
+    )
+
+
+# ---- budget notifications reach the (KMS-encrypted) alarm topic -------------------------------
+
+
+def _service_statements(policy, service: str) -> list[dict]:
+    return [
+        s
+        for s in _statements(policy)
+        if service in _list((s.get("Principal") or {}).get("Service", []))
+    ]
+
+
+def test_budgets_may_publish_to_the_alarm_topic_and_use_its_key(rendered):
+    res = rendered["resources"]
+    (budget,) = _of_type(rendered, "aws_budgets_budget").values()
+    topic = res["module.forecourt.module.monitoring.aws_sns_topic.alarms"]["values"]
+    assert {n["subscriber_sns_topic_arns"][0] for n in budget["notification"]} == {topic["arn"]}
+    policy = res["module.forecourt.module.monitoring.aws_sns_topic_policy.alarms"]["values"]
+    assert policy["arn"] == topic["arn"]
+    doc = policy["policy"]
+    # the existing publishers are still there
+    for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
+        assert _service_statements(doc, service), service
+    stmts = _service_statements(doc, "budgets.amazonaws.com")
+    assert len(stmts) == 1, stmts
+    ctx = {
+        "aws:SourceAccount": ACCOUNT,
+        "aws:SourceArn": f"arn:aws:budgets::{ACCOUNT}:budget/{PREFIX}-monthly",
+    }
+    assert _decide([{"Statement": stmts}], "sns:Publish", topic["arn"], ctx) == ALLOW
+    for other in ({**ctx, "aws:SourceAccount": "999999999999"}, {}):
+        assert _decide([{"Statement": stmts}], "sns:Publish", topic["arn"], other) == IMPLICIT
+    assert _decide([{"Statement": stmts}], "sns:Subscribe", topic["arn"], ctx) == IMPLICIT
+
+    # the topic is encrypted: the key must let Budgets make and open data keys
+    (key,) = _of_type(rendered, "aws_kms_key").values()
+    assert topic["kms_master_key_id"] == key["arn"]
+    key_stmts = _service_statements(key["policy"], "budgets.amazonaws.com")
+    assert key_stmts
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        assert _decide([{"Statement": key_stmts}], action, "*", {"aws:SourceAccount": ACCOUNT}) == (
+            ALLOW
+        ), action
+        assert (
+            _decide([{"Statement": key_stmts}], action, "*", {"aws:SourceAccount": "999999999999"})
+            == IMPLICIT
+        ), action

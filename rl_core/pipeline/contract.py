@@ -56,6 +56,8 @@ STEPS: dict[str, Step] = {
         steps.evaluate_vs_champion, per_agent=True, torch=True, registry=True
     ),
     "promote_or_keep": Step(steps.promote_or_keep, per_agent=True, torch=True, registry=True),
+    # verifies the tarball by loading the policy (torch); talks to SageMaker and MLflow
+    "deploy_champion": Step(steps.deploy_champion, per_agent=True, torch=True, registry=True),
     "write_recommendations": Step(steps.write_recommendations, torch=True, registry=True),
 }
 TORCH_STEPS = tuple(name for name, s in STEPS.items() if s.torch)

@@ -53,6 +53,7 @@ def collect(folder: str | Path) -> dict:
             "registered": load(sub, "registered.json"),
             "decision": load(sub, "decision.json"),
             "promotion": load(sub, "promotion.json"),
+            "deploy": load(sub, "deploy.json"),
         }
     run["status"] = status(run)
     if plan.get("planned_at"):
@@ -157,6 +158,11 @@ def _markdown(run: dict, png: Path | None) -> str:
                 f"\n**Applied:** {pr['action']}; champion in service: "
                 f"v{pr['champion_version'] or ' none'}"
             )
+        if a.get("deploy"):
+            d = a["deploy"]
+            out.append(f"\n**Deploy:** {d['outcome']}: {d['reason'][:500]}")
+            if d.get("alias"):
+                out.append(f"  \nchampion alias {d['alias']}")
     r = run["recommendations"]
     out += ["", "## Tomorrow's prices", ""]
     if not r:

@@ -112,6 +112,7 @@ def _agent(a: dict) -> dict:
     registered = a.get("registered") or {}
     decision = a.get("decision") or {}
     promotion = a.get("promotion") or {}
+    deploy = a.get("deploy") or {}
     best = (a.get("search") or {}).get("best") or {}
     trials = [t for t in (a.get("trials") or []) if t]
     return {
@@ -130,6 +131,10 @@ def _agent(a: dict) -> dict:
         "action": promotion.get("action"),
         "action_reason": promotion.get("reason"),
         "champion_version": _str(promotion.get("champion_version")),
+        # deploy_champion's outcome: created | updated | unchanged | skipped | dry-run |
+        # no-champion | failed | refused | in-progress | timeout | error (None: not reached)
+        "deploy": deploy.get("outcome"),
+        "deploy_reason": deploy.get("reason"),
     }
 
 

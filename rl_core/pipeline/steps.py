@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, timedelta
+from typing import NoReturn
 
 from rl_core.errors import ForecourtError
 from rl_core.pipeline import runfolder
@@ -342,6 +343,8 @@ DECISION_KEYS = (
     "baseline",
     "relative_improvement",
     "ci_low",
+    "rule",
+    "fraction_of_optimum",
     "report",
     "guardrails",
     "summary",
@@ -416,6 +419,124 @@ def promote_or_keep(plan: Plan, agent: str) -> dict:
     emit("Promotions", 1 if action in ("promoted", "forced") else 0, Agent=agent)
     log.info("%s: %s; champion is now %s", agent, action, record["champion_version"] or "none")
     return record
+
+
+class DeployStepError(ForecourtError):
+    """The champion was not deployed; deploy.json in the agent's folder says why."""
+
+
+MOVED = ("promoted", "forced")  # promote_or_keep's actions that moved the champion alias
+
+
+def deploy_champion(plan: Plan, agent: str) -> dict:
+    """Put the champion promote_or_keep left into service on the agent's SageMaker endpoint.
+
+    Nothing to do without $FORECOURT_SAGEMAKER (local runs) or in a dry run. Redeploying
+    the version in service is a no-op. When SageMaker could not bring it into service (it
+    rolled back) or the tarball was refused, and this run had moved the alias, the alias is
+    rolled back so it names what the endpoint serves; the outcome and the reason go to
+    deploy.json, promotion.json and the version's tags, then the step raises.
+    """
+    from rl_core.serving.deploy_config import ENV_VAR, DeployConfig
+
+    promotion = _need(plan.agent_folder(agent), "promotion.json", "promote_or_keep")
+    base = {"agent": agent, "deployed": False, "promotion_action": promotion["action"]}
+    config = DeployConfig.from_env()
+    if config is None:
+        why = f"no SageMaker endpoint configured ({ENV_VAR} unset): served from the registry"
+        return _deploy_record(plan, agent, {**base, "outcome": "skipped", "reason": why})
+    if plan.params.dry_run:
+        return _deploy_record(
+            plan, agent, {**base, "outcome": "dry-run", "reason": "dry run: nothing deployed"}
+        )
+    return _deploy(plan, agent, config, promotion, base)
+
+
+def _deploy_record(plan: Plan, agent: str, record: dict) -> dict:
+    save(plan.agent_folder(agent), "deploy.json", record)
+    log.info("%s: deploy %s: %s", agent, record["outcome"], record["reason"])
+    return record
+
+
+def _deploy(plan: Plan, agent: str, config, promotion: dict, base: dict) -> dict:
+    from rl_core.registry import champion_version
+    from rl_core.serving.release import deploy_champion as release
+    from rl_core.serving.release import outcome_of
+
+    version = champion_version(agent)
+    if version is None:
+        why = "no champion to deploy"
+        return _deploy_record(plan, agent, {**base, "outcome": "no-champion", "reason": why})
+    try:
+        released = release(agent, config, version=version)
+    except Exception as exc:
+        _deploy_failed(plan, agent, promotion, {**base, "version": version}, outcome_of(exc), exc)
+    record = released.record
+    new = record.status in ("created", "updated")
+    result = {
+        **base,
+        "deployed": True,
+        "outcome": record.status,
+        "version": version,
+        "reason": f"{record.endpoint} serves v{version} ({record.status})",
+        "endpoint": record.endpoint,
+        "endpoint_config": record.endpoint_config,
+        "previous_version": record.previous_version,
+        "seconds": record.seconds,
+        "pruned": released.pruned.to_dict() if released.pruned else None,
+        "prune_error": released.prune_error,
+    }
+    emit("Deployments", 1 if new else 0, Agent=agent)
+    emit("DeployFailures", 0, Agent=agent)
+    return _deploy_record(plan, agent, result)
+
+
+def _deploy_failed(
+    plan: Plan, agent: str, promotion: dict, base: dict, outcome: str, exc: Exception
+) -> NoReturn:
+    """Record why the champion is not in service (rolling the alias back where the endpoint
+    kept the old model and this run moved it), then raise."""
+    from rl_core.registry import champion_version
+
+    version = base["version"]
+    rolled_back, alias = False, "not rolled back: this run did not move the champion alias"
+    if outcome == "in-progress":
+        alias = "not rolled back: the deployment in progress may be an earlier promotion's"
+    elif outcome not in ("failed", "refused"):
+        alias = "not rolled back: what the endpoint serves now is not known (see the error)"
+    elif promotion["action"] in MOVED:
+        rolled_back, alias = _roll_alias_back(agent, version, f"run {plan.run_id}: {exc}")
+    champion = champion_version(agent)
+    record = {
+        **base,
+        "outcome": outcome,
+        "reason": f"{type(exc).__name__}: {exc}",
+        "alias_rolled_back": rolled_back,
+        "alias": alias,
+        "champion_version": champion,
+    }
+    _deploy_record(plan, agent, record)
+    promotion = {**promotion, "champion_version": champion, "deploy": record}
+    save(plan.agent_folder(agent), "promotion.json", promotion)
+    emit("Deployments", 0, Agent=agent)
+    emit("DeployFailures", 1, Agent=agent)
+    raise DeployStepError(
+        f"{agent} v{version} was not deployed ({outcome}): {exc}; {alias}"
+    ) from exc
+
+
+def _roll_alias_back(agent: str, version: str, why: str) -> tuple[bool, str]:
+    """Move `champion` back from `version` (still the champion) to the one before it."""
+    from rl_core.registry import RegistryError, champion_version, rollback
+
+    current = champion_version(agent)
+    if current != version:
+        return False, f"not rolled back: the champion is v{current} now, not v{version}"
+    try:
+        move = rollback(agent, reason=f"deploy of v{version} failed: {why}")
+    except RegistryError as exc:
+        return False, f"not rolled back: {exc}"
+    return True, f"rolled back from v{version} to v{move['version']} (what the endpoint serves)"
 
 
 def _into_grid(today, model) -> tuple:

@@ -5,7 +5,10 @@ Wired into `forecourt` by rl_core/cli.py (`add_registry_parser`):
     forecourt registry list                          versions of both agents, champion marked
     forecourt registry show AGENT [VERSION]          one version (default: the champion)
     forecourt registry promote AGENT VERSION --reason R [--expected-champion V]
-    forecourt registry rollback AGENT --reason R     put the previous champion back
+    forecourt registry rollback AGENT --reason R [--no-deploy]
+                                                     put the previous champion back (and
+                                                     redeploy it when FORECOURT_SAGEMAKER
+                                                     is set)
 
 Cross-account promotion (rl_core.registry.handoff, rl_core.registry.approval,
 docs/promotion.md):
@@ -17,7 +20,9 @@ docs/promotion.md):
                                                      | --require-approval)
     forecourt registry approve AGENT VERSION --by NAME --reason TEXT
     forecourt registry reject AGENT VERSION --by NAME --reason TEXT
-    forecourt registry promote-approved AGENT VERSION
+    forecourt registry promote-approved AGENT VERSION [--no-deploy]
+                                                     (and deploy it when FORECOURT_SAGEMAKER
+                                                     is set: prod's endpoint serves it)
 
 A human summary goes to stdout; with `--json` the last line is one JSON object.
 """
@@ -70,6 +75,12 @@ def add_registry_parser(subparsers) -> argparse.ArgumentParser:
     rb = sub.add_parser("rollback", help="put the previous champion back")
     rb.add_argument("agent", choices=OBJECTIVES)
     rb.add_argument("--reason", required=True, help="why (recorded on the model)")
+    rb.add_argument(
+        "--no-deploy",
+        action="store_true",
+        help="only move the alias; by default the restored champion is redeployed to its "
+        "SageMaker endpoint when FORECOURT_SAGEMAKER is set",
+    )
     _json(rb)
     rb.set_defaults(run=cmd_rollback)
     _add_handoff(sub)
@@ -187,7 +198,36 @@ def cmd_rollback(args) -> dict:
 
     move = rollback(args.agent, args.reason)
     _say(args, f"{move['name']}: rolled back v{move['previous']} -> v{move['version']}")
+    if not args.no_deploy:
+        move["deploy"] = _redeploy(args, move["version"])
     return move
+
+
+def _redeploy(args, version: str) -> dict | None:
+    """Serve the champion the alias now names on the agent's endpoint (None: deployment
+    is off). A rollback and prod's promote-approved both end here."""
+    # imported here: the registry never imports serving at import time (data flows one way)
+    from rl_core.serving.deploy_config import ENV_VAR, DeployConfig, DeployError
+
+    config = DeployConfig.from_env()
+    if config is None:
+        _say(args, f"{ENV_VAR} is unset: no endpoint redeployed")
+        return None
+    from rl_core.serving.release import deploy_champion
+
+    try:
+        released = deploy_champion(args.agent, config, version=version)
+    except DeployError as exc:
+        raise DeployError(
+            f"the champion alias names v{version}, but its endpoint was not redeployed: {exc}"
+        ) from exc
+    record = released.record
+    _say(
+        args,
+        f"{record.endpoint}: v{record.previous_version or '-'} -> v{record.version} "
+        f"({record.status}, {record.seconds:.0f} s)",
+    )
+    return released.to_dict()
 
 
 # ---- cross-account promotion ------------------------------------------------------------------
@@ -251,6 +291,12 @@ def _add_handoff(sub) -> None:
     )
     pa.add_argument("agent", choices=OBJECTIVES)
     pa.add_argument("version")
+    pa.add_argument(
+        "--no-deploy",
+        action="store_true",
+        help="only move the alias; by default the new champion is deployed to its SageMaker "
+        "endpoint when FORECOURT_SAGEMAKER is set",
+    )
     _json(pa)
     pa.set_defaults(run=cmd_promote_approved)
 
@@ -363,4 +409,6 @@ def cmd_promote_approved(args) -> dict:
 
     move = promote_approved(args.agent, args.version)
     _say(args, f"{move['name']}: {move.get('action')} v{move['version']}")
+    if not args.no_deploy:
+        move["deploy"] = _redeploy(args, str(move["version"]))
     return move

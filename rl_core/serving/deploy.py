@@ -25,8 +25,13 @@
 6. wait for InService (polling DescribeEndpoint, logging progress). Failed, or InService on
    the *old* configuration (SageMaker rolled back) -> DeployFailedError with the reason.
 
+`prune(agent, config)` (called by rl_core.serving.release after a deploy) deletes the
+agent's older Models and EndpointConfigs that `deploy` created, keeping the configuration
+in service, the previous one (for a rollback) and their models.
+
 The caller needs sagemaker:Describe*/CreateModel/CreateEndpointConfig/CreateEndpoint/
-UpdateEndpoint/ListTags/AddTags, iam:PassRole on the execution role, s3:PutObject/HeadObject
+UpdateEndpoint/ListTags/AddTags (prune: ListModels/ListEndpointConfigs/DeleteModel/
+DeleteEndpointConfig), iam:PassRole on the execution role, s3:PutObject/HeadObject
 under model_artifacts_uri and kms:GenerateDataKey on the key. torch is imported only by
 pack/verify (the training image has it; MWAA workers do not).
 """
@@ -56,6 +61,7 @@ from rl_core.serving.deploy_config import (
     DeployError,
     DeployFailedError,
     DeploymentInProgressError,
+    DeployRefusedError,
     DeployTimeoutError,
 )
 
@@ -65,10 +71,12 @@ __all__ = [
     "DeployError",
     "DeployFailedError",
     "DeployRecord",
+    "DeployRefusedError",
     "Deployment",
     "DeploymentInProgressError",
     "DeployTimeoutError",
     "PackedModel",
+    "PruneRecord",
     "VerifiedModel",
     "current_deployment",
     "deploy",
@@ -76,6 +84,7 @@ __all__ = [
     "model_name",
     "pack",
     "planned_names",
+    "prune",
     "verify_tarball",
 ]
 
@@ -86,6 +95,7 @@ FAILED_STATUSES = ("Failed", "UpdateRollbackFailed", "OutOfService")
 TAG_AGENT = "forecourt:agent"
 TAG_VERSION = "forecourt:version"
 TAG_SHA256 = "forecourt:sha256"
+KEEP_DEPLOYMENTS = 2  # prune: the endpoint configuration in service + the previous one
 _VERSION = re.compile(r"^[A-Za-z0-9]{1,12}$")
 _FIXED_MTIME = 0  # 1970-01-01: the tarball's bytes depend on the bundle's bytes only
 
@@ -513,7 +523,9 @@ def _upload(s3: Any, packed: PackedModel, url: str, config: DeployConfig) -> Non
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if _code(exc) not in ("404", "NoSuchKey", "NotFound"):
+        # S3 answers 403, not 404, for a missing key when the caller may not list the
+        # bucket (the job role lists only its own prefixes): upload, it is idempotent
+        if _code(exc) not in ("403", "AccessDenied", "404", "NoSuchKey", "NotFound"):
             raise
         head = None
     if head is not None and head.get("Metadata", {}).get("sha256") == packed.sha256:
@@ -604,7 +616,7 @@ def deploy(
 ) -> DeployRecord:
     """Put `bundle_dir` (version `version` of `agent`) into service on `<prefix>-<agent>`.
 
-    Raises DeployError (bad bundle or tarball: before any AWS call),
+    Raises DeployRefusedError (bad bundle or tarball: before any AWS call),
     DeploymentInProgressError (the endpoint is changing: nothing touched),
     DeployFailedError (Failed, or SageMaker rolled the update back: `.reason`),
     DeployTimeoutError (not InService within `timeout_s`; default: the configuration's
@@ -618,9 +630,12 @@ def deploy(
     endpoint = config.endpoint_name(agent)
     workdir = Path(tempfile.mkdtemp(prefix="forecourt-deploy-"))
     try:
-        _check_bundle_agent(bundle_dir, agent)
-        packed = pack(bundle_dir, workdir / "model.tar.gz", version=version)
-        verify_tarball(packed.path, agent=agent, version=version)
+        try:
+            _check_bundle_agent(bundle_dir, agent)
+            packed = pack(bundle_dir, workdir / "model.tar.gz", version=version)
+            verify_tarball(packed.path, agent=agent, version=version)
+        except DeployError as exc:  # a distinct type: callers treat it like a failed deploy
+            raise DeployRefusedError(str(exc)) from exc
         log.info("%s v%s packed and verified: sha256 %s", agent, version, packed.sha256[:12])
 
         sm = client or _client("sagemaker", config)
@@ -743,3 +758,136 @@ def _update(sm: Any, endpoint: str, target: str, deployment: dict) -> None:
                 status = "busy"
             raise DeploymentInProgressError(endpoint, status) from exc
         raise
+
+
+# ---- housekeeping -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PruneRecord:
+    """What `prune` kept and deleted; `skipped` says why it deleted nothing, when it did not."""
+
+    agent: str
+    kept_endpoint_configs: tuple[str, ...] = ()
+    kept_models: tuple[str, ...] = ()
+    deleted_endpoint_configs: tuple[str, ...] = ()
+    deleted_models: tuple[str, ...] = ()
+    skipped: str | None = None
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+def _listed(call: Callable[..., dict], key: str, **kwargs) -> list[dict]:
+    out: list[dict] = []
+    while True:
+        page = call(**kwargs)
+        out += page.get(key, [])
+        if not page.get("NextToken"):
+            return out
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def _ours(sm: Any, config: DeployConfig, agent: str, items: list[dict], kind: str) -> list[dict]:
+    """The `kind` (Model / EndpointConfig) items that `deploy` created for `agent`: its name
+    pattern *and* its forecourt:agent tag (a look-alike made by hand is left alone)."""
+    pattern = re.compile(
+        rf"^{re.escape(config.endpoint_prefix)}-{agent}-v[A-Za-z0-9]{{1,12}}-[0-9a-f]{{8}}$"
+    )
+    found = []
+    for item in items:
+        if not pattern.match(item[f"{kind}Name"]):
+            continue
+        tags = sm.list_tags(ResourceArn=item[f"{kind}Arn"]).get("Tags", [])
+        if {t["Key"]: t["Value"] for t in tags}.get(TAG_AGENT) == agent:
+            found.append(item)
+    return sorted(found, key=lambda i: i["CreationTime"], reverse=True)  # newest first
+
+
+def _delete(call: Callable[..., dict], **kwargs) -> bool:
+    """Delete; False when it is gone already (a concurrent prune)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if _not_found(exc):
+            return False
+        raise
+    return True
+
+
+def prune(
+    agent: str,
+    config: DeployConfig,
+    *,
+    keep: int = KEEP_DEPLOYMENTS,
+    protect: tuple[str, ...] = (),
+    client: Any = None,
+) -> PruneRecord:
+    """Delete `agent`'s old endpoint configurations and models that `deploy` created.
+
+    Kept: the configuration the endpoint uses now, those named in `protect` (the previous
+    one of the deploy just done), then the newest others up to `keep` configurations in all,
+    and every model a kept configuration uses. Deletes nothing unless the endpoint exists
+    and is InService (a deployment in progress may still need what looks old).
+    """
+    _check_agent(agent)
+    if keep < 1:
+        raise DeployError(f"prune keeps at least the configuration in service (keep={keep})")
+    sm = client or _client("sagemaker", config)
+    endpoint = config.endpoint_name(agent)
+    described = _describe(sm.describe_endpoint, EndpointName=endpoint)
+    if described is None or described["EndpointStatus"] != "InService":
+        why = (
+            "no endpoint" if described is None else f"the endpoint is {described['EndpointStatus']}"
+        )
+        log.info("%s: nothing pruned (%s)", endpoint, why)
+        return PruneRecord(agent, skipped=why)
+    prefix = f"{config.endpoint_prefix}-{agent}-v"
+    configs = _ours(
+        sm,
+        config,
+        agent,
+        _listed(sm.list_endpoint_configs, "EndpointConfigs", NameContains=prefix),
+        "EndpointConfig",
+    )
+    kept = list(dict.fromkeys([described["EndpointConfigName"], *(p for p in protect if p)]))
+    for item in configs:
+        if len(kept) >= keep:
+            break
+        if item["EndpointConfigName"] not in kept:
+            kept.append(item["EndpointConfigName"])
+    kept_models = set()
+    for name in kept:
+        ec = _describe(sm.describe_endpoint_config, EndpointConfigName=name) or {}
+        kept_models |= {v["ModelName"] for v in ec.get("ProductionVariants", [])}
+    deleted_configs = [
+        c["EndpointConfigName"]
+        for c in configs
+        if c["EndpointConfigName"] not in kept
+        and _delete(sm.delete_endpoint_config, EndpointConfigName=c["EndpointConfigName"])
+    ]
+    models = _ours(
+        sm, config, agent, _listed(sm.list_models, "Models", NameContains=prefix), "Model"
+    )
+    deleted_models = [
+        m["ModelName"]
+        for m in models
+        if m["ModelName"] not in kept_models and _delete(sm.delete_model, ModelName=m["ModelName"])
+    ]
+    if deleted_configs or deleted_models:
+        log.info(
+            "%s: pruned %d endpoint configuration(s) and %d model(s); kept %s",
+            endpoint,
+            len(deleted_configs),
+            len(deleted_models),
+            ", ".join(kept),
+        )
+    return PruneRecord(
+        agent,
+        kept_endpoint_configs=tuple(kept),
+        kept_models=tuple(sorted(kept_models)),
+        deleted_endpoint_configs=tuple(deleted_configs),
+        deleted_models=tuple(deleted_models),
+    )

@@ -71,6 +71,11 @@ class DeployConfigError(DeployError, ValueError):
     """FORECOURT_SAGEMAKER is not valid JSON or a field is missing or invalid."""
 
 
+class DeployRefusedError(DeployError):
+    """The bundle or its tarball was refused (corrupt, wrong agent, a policy that does not
+    load): found before any AWS call, so nothing was touched and the old model serves on."""
+
+
 class DeploymentInProgressError(DeployError):
     """The endpoint is being created, updated or rolled back: nothing was touched."""
 

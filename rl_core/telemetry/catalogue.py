@@ -41,6 +41,12 @@ METRICS: dict[str, MetricSpec] = {
         "None", ("Agent",), "challenger / incumbent total reward - 1 on today's scenarios"
     ),
     "Promotions": MetricSpec("Count", ("Agent",), "1 when a challenger became champion"),
+    "Deployments": MetricSpec(
+        "Count", ("Agent",), "1 when a new champion version went into service on SageMaker"
+    ),
+    "DeployFailures": MetricSpec(
+        "Count", ("Agent",), "1 when the champion could not be deployed (failed, refused, busy)"
+    ),
     # serving
     "RecommendationsWritten": MetricSpec(
         "Count", ("Agent",), "stations given a price for tomorrow"

@@ -85,6 +85,11 @@ output "batch_job_environment" {
   value       = module.forecourt.batch_job_environment
 }
 
+output "sagemaker_deploy_config" {
+  description = "FORECOURT_SAGEMAKER, decoded: where and how the deploy step (rl_core.serving.deploy) serves a promoted champion. The Batch jobs get it jsonencoded in their environment."
+  value       = module.forecourt.sagemaker_deploy_config
+}
+
 output "mwaa_airflow_configuration_options" {
   description = "The MWAA environment's Airflow configuration options, forecourt.* included (null without MWAA)."
   value       = module.forecourt.mwaa_airflow_configuration_options

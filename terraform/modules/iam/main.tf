@@ -246,7 +246,46 @@ locals {
       actions   = ["sns:Publish"]
       resources = [var.sns_topic_arn]
     }],
+    # the deploy step (rl_core.serving.deploy, run as a Batch job when a champion is
+    # promoted): models, endpoint configurations and endpoints named <name_prefix>-* only,
+    # the SageMaker execution role passed to SageMaker only, the tarballs under one prefix
+    [for s in local.sagemaker_deploy_statements : s if var.training_job_deploys_to_sagemaker],
   )
+
+  sagemaker_deploy_arns = [
+    for kind in ["model", "endpoint-config", "endpoint"] :
+    "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:${kind}/${local.n}-*"
+  ]
+  sagemaker_deploy_statements = [
+    {
+      sid = "DeployChampionEndpoints"
+      actions = [
+        "sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint",
+        "sagemaker:UpdateEndpoint", "sagemaker:DescribeModel", "sagemaker:DescribeEndpointConfig",
+        "sagemaker:DescribeEndpoint", "sagemaker:DeleteModel", "sagemaker:DeleteEndpointConfig",
+        "sagemaker:AddTags", "sagemaker:ListTags",
+      ]
+      resources = local.sagemaker_deploy_arns
+    },
+    {
+      sid       = "DeployListModelsAndEndpointConfigs"
+      actions   = ["sagemaker:ListModels", "sagemaker:ListEndpointConfigs"]
+      resources = ["*"] # List* have no resource-level permissions
+    },
+    {
+      # CreateModel names the execution role: only that one, only to SageMaker
+      sid        = "DeployPassSageMakerExecutionRole"
+      actions    = ["iam:PassRole"]
+      resources  = ["arn:${local.partition}:iam::${local.account_id}:role/${local.workload_roles.sagemaker_execution.name}"]
+      conditions = [{ test = "StringEquals", variable = "iam:PassedToService", values = ["sagemaker.amazonaws.com"] }]
+    },
+    {
+      # model.tar.gz uploads (HeadObject is s3:GetObject); the key is UseKmsKey's
+      sid       = "DeployModelTarballs"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+      resources = ["${var.artifacts_bucket_arn}/${var.sagemaker_deploy_model_prefix}*"]
+    },
+  ]
 
   sagemaker_execution_statements = concat(
     [

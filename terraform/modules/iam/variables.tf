@@ -184,6 +184,28 @@ variable "sagemaker_model_prefixes" {
   }
 }
 
+variable "training_job_deploys_to_sagemaker" {
+  description = "Let the training job role deploy champions (rl_core.serving.deploy, FORECOURT_SAGEMAKER): create, update, describe and prune SageMaker models, endpoint configurations and endpoints named <name_prefix>-* (List* on \"*\"), pass only the SageMaker execution role and only to sagemaker.amazonaws.com, read and write model tarballs under sagemaker_deploy_model_prefix."
+  type        = bool
+  default     = false
+}
+
+variable "sagemaker_deploy_model_prefix" {
+  description = "Prefix of the artifacts bucket the deploy step uploads model.tar.gz under (modules/serving model_artifacts_s3_uri, as a key prefix ending in /); within sagemaker_model_prefixes, so the execution role can read what is deployed. Used when training_job_deploys_to_sagemaker is on."
+  type        = string
+  default     = "models/serving/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*/$", var.sagemaker_deploy_model_prefix))
+    error_message = "sagemaker_deploy_model_prefix must be a folder prefix ending in / (no wildcard, not the bucket root)."
+  }
+
+  validation {
+    condition     = anytrue([for p in var.sagemaker_model_prefixes : startswith(var.sagemaker_deploy_model_prefix, p)])
+    error_message = "sagemaker_deploy_model_prefix must lie under one of sagemaker_model_prefixes: the execution role must be able to read the deployed tarballs."
+  }
+}
+
 variable "sagemaker_data_capture_prefix" {
   description = "Prefix of the artifacts bucket SageMaker endpoints write data capture to."
   type        = string

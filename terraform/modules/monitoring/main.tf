@@ -27,6 +27,8 @@ locals {
     ChallengerFractionOfOptimum = ["Agent"]
     ChallengerImprovement       = ["Agent"]
     Promotions                  = ["Agent"]
+    Deployments                 = ["Agent"]
+    DeployFailures              = ["Agent"]
     RecommendationsWritten      = ["Agent"]
     RecommendedPriceMedian      = ["Agent"]
     RunFailedTasks              = []
@@ -45,6 +47,7 @@ locals {
     { title = "Challenger: fraction of the optimum", metrics = ["ChallengerFractionOfOptimum"], stat = "Maximum" },
     { title = "Challenger: improvement over the champion", metrics = ["ChallengerImprovement"], stat = "Maximum" },
     { title = "Promotions", metrics = ["Promotions"], stat = "Sum" },
+    { title = "SageMaker deploys: new champion in service / deploy failed", metrics = ["Deployments", "DeployFailures"], stat = "Sum" },
     { title = "Recommendations: stations priced for tomorrow", metrics = ["RecommendationsWritten"], stat = "Sum" },
     { title = "Recommendations: median price ($/L)", metrics = ["RecommendedPriceMedian"], stat = "Average" },
     { title = "Run: failed tasks (from the run report)", metrics = ["RunFailedTasks"], stat = "Sum" },
@@ -248,6 +251,34 @@ data "aws_iam_policy_document" "topic" {
       test     = "ArnLike"
       variable = "aws:SourceArn"
       values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name_prefix}-*"]
+    }
+  }
+
+  # AWS Budgets notifications (modules/security_baseline): budgets of this account only
+  dynamic "statement" {
+    for_each = var.allow_budgets_publish ? ["budgets"] : []
+    content {
+      sid       = "BudgetsPublish"
+      effect    = "Allow"
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.alarms.arn]
+
+      principals {
+        type        = "Service"
+        identifiers = ["budgets.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = ["arn:${local.partition}:budgets::${local.account_id}:*"]
+      }
     }
   }
 }

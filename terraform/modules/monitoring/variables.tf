@@ -111,6 +111,12 @@ variable "mwaa_environment_name" {
   }
 }
 
+variable "allow_budgets_publish" {
+  description = "Let AWS Budgets of this account publish to the topic (a topic policy statement for budgets.amazonaws.com, aws:SourceAccount and aws:SourceArn arn:aws:budgets::<account>:*): on when a budget notifies the topic. The KMS key must also let budgets.amazonaws.com use it (kms:GenerateDataKey*, kms:Decrypt)."
+  type        = bool
+  default     = false
+}
+
 variable "recommendations_alarm_enabled" {
   description = "Alarm when an agent wrote no recommendations for a day (missing data counts as breaching). Turn off where the DAG is not scheduled daily (e.g. a paused dev account)."
   type        = bool

@@ -303,6 +303,11 @@ locals {
       "forecourt.sns_topic_arn"        = var.sns_topic_arn
     },
     var.mlflow_tracking_uri == null ? {} : { "forecourt.mlflow_tracking_uri" = var.mlflow_tracking_uri },
+    # the promotion DAG's outboxes (dags/forecourt_promotion.py): MWAA refuses an empty
+    # option value, so an account without one (dev has no source, prod no outbox) leaves
+    # the option out and the DAG reads it as empty
+    coalesce(var.promotion_source_uri, "-") == "-" ? {} : { "forecourt.promotion_source" = var.promotion_source_uri },
+    coalesce(var.promotion_outbox_uri, "-") == "-" ? {} : { "forecourt.promotion_outbox" = var.promotion_outbox_uri },
   )
 
   airflow_configuration_options = merge(var.airflow_configuration_options, local.forecourt_options)

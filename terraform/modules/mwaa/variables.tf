@@ -354,6 +354,28 @@ variable "mlflow_tracking_uri" {
   }
 }
 
+variable "promotion_source_uri" {
+  description = "FORECOURT_PROMOTION_SOURCE for the promotion DAG (option forecourt.promotion_source): the upstream account's outbox, s3://<bucket>/<prefix> (the account stack's output promotion_source_uri). null or \"\" leaves the option out (dev: nothing upstream)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.promotion_source_uri == null || var.promotion_source_uri == "" || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*'()=-]+)*$", coalesce(var.promotion_source_uri, "-")))
+    error_message = "promotion_source_uri must be null, empty or an s3://bucket[/prefix] URI without a trailing /."
+  }
+}
+
+variable "promotion_outbox_uri" {
+  description = "FORECOURT_PROMOTION_OUTBOX for the promotion DAG (option forecourt.promotion_outbox): this account's outbox, s3://<artifacts bucket>/promotions (the account stack's output promotion_outbox_uri), when a next account reads it. null or \"\" leaves the option out (prod: nobody downstream)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.promotion_outbox_uri == null || var.promotion_outbox_uri == "" || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*'()=-]+)*$", coalesce(var.promotion_outbox_uri, "-")))
+    error_message = "promotion_outbox_uri must be null, empty or an s3://bucket[/prefix] URI without a trailing /."
+  }
+}
+
 variable "permission_boundary_arn" {
   description = "Permissions boundary attached to the execution role (iam module output permission_boundary_arn); null for none."
   type        = string

@@ -105,6 +105,8 @@ module "monitoring" {
   batch_job_queue_arn   = local.batch_job_queue_arn
   endpoint_names        = local.endpoint_names
   mwaa_environment_name = local.mwaa_environment_name
+  # the security baseline's budget notifies this topic (the key lets budgets use it: kms above)
+  allow_budgets_publish = var.enable_budget
 }
 
 # ---- the settings every step reads (rl_core: FORECOURT_*) ------------------------------
@@ -114,8 +116,11 @@ locals {
   metrics_namespace = "Forecourt" # rl_core/telemetry/catalogue.py NAMESPACE
   store_prefix      = "store/"    # the store: a folder of the data bucket
   runs_prefix       = "runs/"     # the run folders: a folder of the artifacts bucket
-  store_uri         = "s3://${module.storage.bucket_names["data"]}/${trimsuffix(local.store_prefix, "/")}"
-  runs_uri          = "s3://${module.storage.bucket_names["artifacts"]}/${trimsuffix(local.runs_prefix, "/")}"
+  # the deploy step's model.tar.gz uploads (FORECOURT_SAGEMAKER model_artifacts_uri): under
+  # models/, which the SageMaker execution role reads
+  serving_model_prefix = "models/serving/"
+  store_uri            = "s3://${module.storage.bucket_names["data"]}/${trimsuffix(local.store_prefix, "/")}"
+  runs_uri             = "s3://${module.storage.bucket_names["artifacts"]}/${trimsuffix(local.runs_prefix, "/")}"
 
   # an existing MLflow server (var.mlflow_tracking_uri) wins over the managed one; the
   # validation of var.mlflow_tracking_uri makes sure one of the two exists
@@ -133,6 +138,10 @@ locals {
     FORECOURT_ENV                 = var.environment
     FORECOURT_SNS_TOPIC_ARN       = module.monitoring.sns_topic_arn
     MLFLOW_DISABLE_TELEMETRY      = "true"
+    # the deploy step (rl_core.serving.deploy_config.DeployConfig.from_env): where and how a
+    # promoted champion is served; the job role may create and update exactly these
+    # endpoints (modules/iam training_job_deploys_to_sagemaker)
+    FORECOURT_SAGEMAKER = jsonencode(module.serving.deploy_config)
     # AWS_DEFAULT_REGION: set by the training module
   }
 }
@@ -154,8 +163,10 @@ module "iam" {
   mlflow_tracking_server_arn      = local.mlflow_server_arn_for_iam
   training_log_group_name         = local.batch_log_group_name
   metrics_namespace               = local.metrics_namespace
-  training_artifact_prefixes      = [local.runs_prefix, "models/", "checkpoints/", "reports/", "mlflow/"]
-  training_data_write_prefixes    = ["${local.store_prefix}recommendations/"]
+  # promotions/: the outbox the promotion DAG's Batch jobs publish to (dev) and forward to
+  # (preprod): forecourt registry propose/receive --outbox (output promotion_outbox_uri)
+  training_artifact_prefixes   = [local.runs_prefix, "models/", "checkpoints/", "reports/", "mlflow/", "promotions/"]
+  training_data_write_prefixes = ["${local.store_prefix}recommendations/"]
   # the deploy role may pass these (besides the iam module's own) to exactly these services
   extra_passable_roles = {
     "${var.name_prefix}-mwaa-execution" = ["airflow.amazonaws.com"]
@@ -163,6 +174,10 @@ module "iam" {
   }
   # the SageMaker execution role's network interfaces: in this VPC only
   vpc_arn = module.network.vpc_arn
+  # the Batch jobs deploy promoted champions (FORECOURT_SAGEMAKER): <name_prefix>-* models,
+  # endpoint configurations and endpoints, the SageMaker execution role passed to SageMaker
+  training_job_deploys_to_sagemaker = true
+  sagemaker_deploy_model_prefix     = local.serving_model_prefix
 }
 
 module "training" {
@@ -199,7 +214,7 @@ module "serving" {
   # jsonencode(module.serving.deploy_config)) when a champion is promoted; it uploads the
   # tarballs here, under models/ (SageMaker's execution role reads models/, the job role
   # writes it).
-  model_artifacts_s3_uri = "s3://${module.storage.bucket_names["artifacts"]}/models/serving"
+  model_artifacts_s3_uri = "s3://${module.storage.bucket_names["artifacts"]}/${trimsuffix(local.serving_model_prefix, "/")}"
 }
 
 module "mlflow" {
@@ -284,6 +299,10 @@ module "mwaa" {
   metrics_namespace                = local.metrics_namespace
   mlflow_tracking_uri              = local.mlflow_tracking_uri
   permission_boundary_arn          = module.iam.permission_boundary_arn
+  # the promotion DAG's settings (outputs promotion_source_uri / promotion_outbox_uri); an
+  # account nobody reads from (prod) gets no outbox option
+  promotion_source_uri = local.promotion_source_uri
+  promotion_outbox_uri = length(var.promotion_reader_account_ids) > 0 ? module.storage.promotion_outbox_uri : null
 }
 
 # the training and mlflow modules must name what the roles and settings were scoped to
@@ -306,6 +325,11 @@ check "scoped_names_match" {
   assert {
     condition     = !var.enable_mwaa || try(module.mwaa[0].environment_name, local.mwaa_environment_name) == local.mwaa_environment_name
     error_message = "the MWAA environment is not named ${local.mwaa_environment_name}: the dashboard's AWS/MWAA widgets search for that name"
+  }
+
+  assert {
+    condition     = module.serving.deploy_config.endpoint_prefix == var.name_prefix && module.serving.deploy_config.execution_role_arn == module.iam.sagemaker_execution_role_arn
+    error_message = "FORECOURT_SAGEMAKER does not name endpoints ${var.name_prefix}-<agent> deployed with ${var.name_prefix}-sagemaker-execution: the training job role may deploy and pass exactly those"
   }
 
   assert {
@@ -337,6 +361,7 @@ module "security_baseline" {
 # its own on the role (modules/iam keeps the role's main policy).
 locals {
   promotion_source_prefix = var.promotion_source == null ? null : trim(var.promotion_source.prefix, "/")
+  promotion_source_uri    = var.promotion_source == null ? null : "s3://${var.promotion_source.bucket}/${local.promotion_source_prefix}"
   promotion_source_statements = var.promotion_source == null ? [] : [
     {
       sid        = "ReadUpstreamOutboxObjects"

@@ -169,7 +169,7 @@ output "promotion_outbox_uri" {
 
 output "promotion_source_uri" {
   description = "The upstream account's outbox this account reads, s3://<bucket>/<prefix> (FORECOURT_PROMOTION_SOURCE); null without promotion_source."
-  value       = var.promotion_source == null ? null : "s3://${var.promotion_source.bucket}/${local.promotion_source_prefix}"
+  value       = local.promotion_source_uri
 }
 
 output "promotion_source_read_statements" {

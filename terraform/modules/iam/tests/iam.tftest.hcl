@@ -240,6 +240,58 @@ run "training_job_least_privilege" {
   }
 }
 
+run "training_job_deploys_champions" {
+  command = plan
+
+  variables {
+    training_job_deploys_to_sagemaker = true
+  }
+
+  assert {
+    condition = anytrue([
+      for s in output.policy_statements["training_job"] :
+      contains(s.actions, "sagemaker:CreateEndpoint") && contains(s.actions, "sagemaker:UpdateEndpoint") && contains(s.actions, "sagemaker:DeleteModel") &&
+      toset(s.resources) == toset([for k in ["model", "endpoint-config", "endpoint"] : "arn:aws:sagemaker:eu-west-1:111122223333:${k}/forecourt-dev-*"])
+    ])
+    error_message = "The training job creates, updates and prunes <name_prefix>-* models, endpoint configurations and endpoints only."
+  }
+  assert {
+    condition = alltrue([
+      for s in output.policy_statements["training_job"] :
+      s.resources == ["arn:aws:iam::111122223333:role/forecourt-dev-sagemaker-execution"] && s.conditions == [{ test = "StringEquals", variable = "iam:PassedToService", values = ["sagemaker.amazonaws.com"] }]
+      if contains(s.actions, "iam:PassRole")
+    ]) && anytrue([for s in output.policy_statements["training_job"] : contains(s.actions, "iam:PassRole")])
+    error_message = "The training job passes only the SageMaker execution role, only to SageMaker."
+  }
+  assert {
+    condition = anytrue([
+      for s in output.policy_statements["training_job"] :
+      contains(s.actions, "s3:PutObject") && s.resources == ["${var.artifacts_bucket_arn}/models/serving/*"]
+    ])
+    error_message = "The training job uploads model tarballs under models/serving/."
+  }
+}
+
+run "training_job_does_not_deploy_by_default" {
+  command = plan
+
+  assert {
+    condition     = !anytrue([for s in output.policy_statements["training_job"] : anytrue([for a in s.actions : startswith(a, "sagemaker:") || startswith(a, "iam:")])])
+    error_message = "Without training_job_deploys_to_sagemaker the training job has no sagemaker: or iam: action."
+  }
+}
+
+run "rejects_deploy_prefix_outside_model_prefixes" {
+  command = plan
+
+  variables {
+    training_job_deploys_to_sagemaker = true
+    sagemaker_deploy_model_prefix     = "runs/serving/"
+  }
+
+  expect_failures = [var.sagemaker_deploy_model_prefix]
+}
+
 run "sagemaker_and_mlflow_scoped" {
   command = plan
 

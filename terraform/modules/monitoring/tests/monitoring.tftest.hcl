@@ -162,6 +162,28 @@ run "full" {
   }
 }
 
+run "budgets_may_publish" {
+  command = plan
+
+  variables {
+    allow_budgets_publish = true
+  }
+
+  assert {
+    condition = length([
+      for st in data.aws_iam_policy_document.topic.statement : st
+      if st.sid == "BudgetsPublish" && st.actions == toset(["sns:Publish"]) && flatten(st.principals[*].identifiers) == ["budgets.amazonaws.com"] &&
+      anytrue([for c in st.condition : c.variable == "aws:SourceAccount" && c.test == "StringEquals"])
+    ]) == 1
+    error_message = "With allow_budgets_publish the topic policy must let budgets.amazonaws.com of this account publish."
+  }
+
+  assert {
+    condition     = length(data.aws_iam_policy_document.topic.statement) == 3
+    error_message = "The budgets statement comes on top of the EventBridge and CloudWatch alarm statements."
+  }
+}
+
 run "minimal" {
   command = apply
 

@@ -172,6 +172,44 @@ run "forecourt_settings_reach_airflow" {
   }
 }
 
+run "promotion_settings_reach_airflow" {
+  command = plan
+
+  variables {
+    promotion_source_uri = "s3://forecourt-preprod-222222222222-artifacts/promotions"
+    promotion_outbox_uri = ""
+  }
+
+  assert {
+    condition     = aws_mwaa_environment.this.airflow_configuration_options["forecourt.promotion_source"] == "s3://forecourt-preprod-222222222222-artifacts/promotions"
+    error_message = "the upstream outbox must reach the promotion DAG as forecourt.promotion_source"
+  }
+
+  assert {
+    condition     = !contains(keys(aws_mwaa_environment.this.airflow_configuration_options), "forecourt.promotion_outbox")
+    error_message = "an empty outbox (prod) must leave forecourt.promotion_outbox out: MWAA refuses empty values"
+  }
+}
+
+run "no_promotion_settings_by_default" {
+  command = plan
+
+  assert {
+    condition     = length([for k in keys(aws_mwaa_environment.this.airflow_configuration_options) : k if startswith(k, "forecourt.promotion_")]) == 0
+    error_message = "without promotion URIs no forecourt.promotion_* option is set"
+  }
+}
+
+run "rejects_promotion_uri_with_trailing_slash" {
+  command = plan
+
+  variables {
+    promotion_outbox_uri = "s3://forecourt-dev-artifacts/promotions/"
+  }
+
+  expect_failures = [var.promotion_outbox_uri]
+}
+
 run "execution_role_is_least_privilege" {
   command = plan
 
