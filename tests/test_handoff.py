@@ -331,6 +331,26 @@ def test_the_cli_shows_pending_and_records_decisions(acc, dev_package, capsys, m
         forecourt(["registry", "reject", AGENT, "1", "--by", "x"])
 
 
+def test_the_cli_validates_in_preprod_and_deploys_the_win(acc, dev_package, capsys, monkeypatch):
+    """`receive --validate` (preprod's Batch job): a win becomes preprod's champion and goes
+    onto preprod's endpoint at once."""
+    market = acc.root / "market.json"
+    market.write_text(json.dumps(MARKET.to_dict()))
+    acc.use("preprod")
+    argv = ["registry", "receive", AGENT, "--source", acc.outbox("dev"), "--validate"]
+    argv += ["--outbox", acc.outbox("preprod"), "--market", str(market), "--json"]
+    capsys.readouterr()
+    with _moto_sagemaker(monkeypatch) as sm:
+        assert forecourt(argv) == 0
+        out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert out["outcome"] == "promoted" and R.champion_version(AGENT) == out["version"]
+        deployed = out["deploy"]
+        assert (deployed["version"], deployed["status"]) == (out["version"], "created")
+        assert sm.describe_endpoint(EndpointName=deployed["endpoint"])["EndpointStatus"] == (
+            "InService"
+        )
+
+
 # ---- the DAG -----------------------------------------------------------------------------------
 
 PARSE = """

@@ -382,6 +382,8 @@ def cmd_receive(args) -> dict:
     if args.validate:
         outbox = args.outbox or os.environ.get(OUTBOX_ENV)
         out = forward_newest(args.agent, source, outbox, args.market or None)
+        if out.get("outcome") == "promoted":  # preprod's endpoint serves its new champion
+            out["deploy"] = _redeploy(args, str(out["version"]))
     else:
         out = receive_newest(args.agent, source, require_approval=True)
     _say(args, json.dumps(out, default=str))
