@@ -100,15 +100,20 @@ def test_observation_always_inside_space(market_name, objective):
             assert env.observation_space.contains(obs), obs  # terminal obs included
 
 
-def test_observation_encodes_day_yesterdays_price_and_todays_cost():
+def test_observation_encodes_day_yesterdays_price_todays_cost_and_demand_level():
     market = MARKETS["sydney-spike"]
     env = GasStationEnv(market, "profit")
     obs, _ = env.reset(seed=0)
+    d = market.demand
+    level = (d.base_demand / d.price_slope - market.price_min) / (
+        market.price_max - market.price_min
+    )
     # tolerance: one float32 ulp at these magnitudes (1e-6)
-    np.testing.assert_allclose(obs, [0.0, 0.5, cost_feature(market, market.costs[0])], atol=1e-6)
+    expected = [0.0, 0.5, cost_feature(market, market.costs[0]), level]
+    np.testing.assert_allclose(obs, expected, atol=1e-6)
     for day, a in enumerate([3, 17, 0, 20]):
         obs, *_ = env.step(a)
-        expected = [(day + 1) / 30, a / 20, cost_feature(market, market.costs[day + 1])]
+        expected = [(day + 1) / 30, a / 20, cost_feature(market, market.costs[day + 1]), level]
         np.testing.assert_allclose(obs, expected, atol=1e-6)
 
 

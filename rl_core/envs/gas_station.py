@@ -6,13 +6,11 @@ sold; the reward is those litres (`GasStationDemand-v0`) or the profit
 
 Action space: `Discrete(n_prices)`, action i charges `market.prices[i]` $/L (floor >= 0).
 
-Observation space: `Box(3,)` float32, everything the agent may know on the morning of day t:
-    0  day fraction      t / horizon                               in [0, 1)
-    1  yesterday's price (p_{t-1} - price_min) / (price_max - price_min)   in [0, 1]
-    2  today's unit cost on the price grid's scale  (c_t - price_min) / (price_max - price_min)
-       (0 at the price floor, 1 at the ceiling; bounds from the market's cost path)
-The agent never sees tomorrow's cost. The episode terminates after `horizon` days (time is
-part of the state, so this is a true termination, not a truncation).
+Observation space: `Box(4,)` float32, laid out in `rl_core.envs.observation`: day fraction,
+yesterday's price level, today's unit cost and the station's demand level (its choke price),
+the last three on the price grid's scale. The agent never sees tomorrow's cost. The
+episode terminates after `horizon` days (time is part of the state, so this is a true
+termination, not a truncation).
 
 Info: `price`, `volume` (litres sold), `profit`, `unit_cost`, `day`.
 """
@@ -25,29 +23,24 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from rl_core.envs.observation import COST, OBS_DIM, bounds, cost_feature, observe
 from rl_core.market.model import Market, check_objective
 
-OBS_DIM = 3
-
-
-def cost_feature(market: Market, cost):
-    """Today's cost on the price grid's scale: well spread for the network whatever the units."""
-    return (cost - market.price_min) / (market.price_max - market.price_min)
-
-
-def observe(market: Market, day: int, prev_index: int) -> np.ndarray:
-    """The observation on the morning of `day` after charging level `prev_index` yesterday."""
-    cost = market.costs[min(day, market.horizon - 1)]
-    return np.array(
-        [day / market.horizon, prev_index / (market.n_prices - 1), cost_feature(market, cost)],
-        dtype=np.float32,
-    )
+__all__ = [
+    "OBS_DIM",
+    "GasStationDemandEnv",
+    "GasStationEnv",
+    "GasStationProfitEnv",
+    "cost_bounds",
+    "cost_feature",
+    "observe",
+]
 
 
 def cost_bounds(market: Market) -> tuple[float, float]:
     """Bounds of observation 2 for this market's cost path."""
-    c = cost_feature(market, market.costs)
-    return min(0.0, float(c.min())), max(1.0, float(c.max()))
+    low, high = bounds(market)
+    return float(low[COST]), float(high[COST])
 
 
 class GasStationEnv(gym.Env):
@@ -65,12 +58,8 @@ class GasStationEnv(gym.Env):
         self.objective = check_objective(objective)
         self.render_mode = render_mode
         self.action_space = spaces.Discrete(self.market.n_prices)
-        cost_low, cost_high = cost_bounds(self.market)
-        self.observation_space = spaces.Box(
-            low=np.array([0.0, 0.0, cost_low], dtype=np.float32),
-            high=np.array([1.0, 1.0, cost_high], dtype=np.float32),
-            dtype=np.float32,
-        )
+        low, high = bounds(self.market)
+        self.observation_space = spaces.Box(low=low, high=high, dtype=np.float32)
         self._prices = self.market.prices
         self._costs = self.market.costs
         self._day = 0

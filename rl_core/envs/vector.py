@@ -19,11 +19,12 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from rl_core.envs.observation import OBS_DIM, demand_level_feature, encode_torch
 from rl_core.market.model import Market, check_objective
 
 
 class VectorGasStation:
-    obs_dim = 3
+    obs_dim = OBS_DIM
 
     def __init__(
         self,
@@ -76,6 +77,8 @@ class VectorGasStation:
         hi = np.array([m.price_max for m in pool])[:, None]
         cost_obs = (np.concatenate([costs, costs[:, -1:]], axis=1) - lo) / (hi - lo)
         self.cost_feature = torch.as_tensor(cost_obs.T.copy(), **f32)  # (H + 1, K)
+        # each market's station feature (its demand level), constant over the episode
+        self.level_feature = torch.as_tensor([demand_level_feature(m) for m in pool], **f32)
         self.initial_pool = torch.as_tensor(
             [m.initial_index for m in pool], dtype=torch.long, device=self.device
         )
@@ -98,11 +101,12 @@ class VectorGasStation:
         self.day = 0
 
     def _observe(self) -> torch.Tensor:
-        obs = torch.empty(self.num_envs, 3, device=self.device)
-        obs[:, 0] = self.day / self.horizon
-        obs[:, 1] = self.prev_feature[self.prev]
-        obs[:, 2] = self.cost_feature[self.day, self.market_id]
-        return obs
+        return encode_torch(
+            self.day / self.horizon,
+            self.prev_feature[self.prev],
+            self.cost_feature[self.day, self.market_id],
+            self.level_feature[self.market_id],
+        )
 
     def reset(self, seed: int | None = None) -> torch.Tensor:
         if seed is not None:

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from rl_core.envs.observation import COST, DAY, LEVEL, PREV, encode_torch
 from rl_core.evaluation.baselines import best_constant_price, constant_policy
 from rl_core.evaluation.evaluate import Evaluation, Policy, evaluate_policy
 from rl_core.evaluation.optimum import solve
@@ -108,10 +109,16 @@ def bundle_policy(bundle: PolicyBundle, market: Market) -> Policy:
 
     Calibration moves the price grid a little every day, so yesterday's champion rarely
     shares today's grid. Observations are translated into the bundle's own terms
-    (yesterday's price to its nearest level, today's cost onto its scale) and its price
+    (yesterday's price to its nearest level, today's cost and the station's demand level
+    onto its scale, see `rl_core.envs.observation`) and its price
     back to today's nearest level; on the same grid this is the identity.
     """
-    module = bundle.load_policy()
+    net = bundle.load_policy()
+    n_features = len(bundle.features)  # a pre-station-feature bundle reads 3 columns
+
+    def module(obs: torch.Tensor) -> torch.Tensor:
+        return net(obs[:, :n_features])
+
     own = bundle.market
     own_prices = torch.as_tensor(own.prices, dtype=torch.float32)
     prices = torch.as_tensor(market.prices, dtype=torch.float32)
@@ -127,15 +134,16 @@ def bundle_policy(bundle: PolicyBundle, market: Market) -> Policy:
         obs = obs.float()
         if same_grid:
             return module(obs).argmax(1)
-        prev = prices[torch.round(obs[:, 1] * (market.n_prices - 1)).long()]
-        cost = market.price_min + obs[:, 2] * (market.price_max - market.price_min)
-        own_obs = torch.stack(
-            [
-                obs[:, 0],
-                nearest(own_prices, prev).float() / (own.n_prices - 1),
-                (cost - own.price_min) / (own.price_max - own.price_min),
-            ],
-            dim=1,
+        prev = prices[torch.round(obs[:, PREV] * (market.n_prices - 1)).long()]
+        width = market.price_max - market.price_min
+        cost = market.price_min + obs[:, COST] * width
+        choke = market.price_min + obs[:, LEVEL] * width
+        own_width = own.price_max - own.price_min
+        own_obs = encode_torch(
+            obs[:, DAY],
+            nearest(own_prices, prev).float() / (own.n_prices - 1),
+            (cost - own.price_min) / own_width,
+            (choke - own.price_min) / own_width,
         )
         return nearest(prices, own_prices[module(own_obs).argmax(1)])
 

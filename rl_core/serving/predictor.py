@@ -1,8 +1,9 @@
 """A champion ready to answer: its policy loaded once, requests priced in one forward pass.
 
 A request (yesterday's price, today's unit cost, day of the planning horizon) becomes the
-observation the policy was trained on (`rl_core.envs.gas_station.observe`):
-    [day / horizon, yesterday's grid level / (n_prices - 1), cost on the grid's scale]
+observation the policy was trained on (`rl_core.envs.observation`):
+    [day / horizon, yesterday's grid level / (n_prices - 1), cost on the grid's scale,
+     the station's demand level on the grid's scale (default: the bundle market's own)]
 The greedy level is turned back into $/L on the bundle market's grid; the expected volume is
 that market's noise-free demand at (price, yesterday's price snapped to the grid), and the
 expected profit (price - unit cost) * volume.
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from rl_core.envs.observation import PREV, demand_level_feature, observe_prices
 from rl_core.errors import ForecourtError
 from rl_core.market.model import Market
 from rl_core.training.bundle import PolicyBundle
@@ -87,20 +89,23 @@ class LoadedModel:
             problems.append(f"day must be in [0, {m.horizon - 1}] (the planning horizon)")
         return problems
 
-    def predict(self, day, yesterday_price, unit_cost) -> Prediction:
-        """Price many inputs in one forward pass (arrays of equal length, already checked)."""
+    def predict(self, day, yesterday_price, unit_cost, demand_level=None) -> Prediction:
+        """Price many inputs in one forward pass (arrays of equal length, already checked).
+
+        `demand_level` is observation column 3 per input (a station's choke price on the
+        grid scale, `rl_core.envs.observation.demand_level_feature`); None prices every
+        input as the bundle's own market. Expected volume uses the bundle market's demand.
+        """
         m = self.market
         prices = m.prices
         day = np.asarray(day, dtype=np.float64).reshape(-1)
         yp = np.asarray(yesterday_price, dtype=np.float64).reshape(-1)
         uc = np.asarray(unit_cost, dtype=np.float64).reshape(-1)
-        width = m.price_max - m.price_min
-        prev_index = np.clip(np.rint((yp - m.price_min) / width * (m.n_prices - 1)), 0, None)
-        prev_index = np.minimum(prev_index, m.n_prices - 1).astype(np.int64)
-        obs = np.empty((len(yp), 3), dtype=np.float32)
-        obs[:, 0] = day / m.horizon
-        obs[:, 1] = prev_index / (m.n_prices - 1)
-        obs[:, 2] = (uc - m.price_min) / width
+        level = demand_level_feature(m) if demand_level is None else demand_level
+        level = np.broadcast_to(np.asarray(level, dtype=np.float64).reshape(-1), yp.shape)
+        obs = observe_prices(m, day, yp, uc, level)
+        prev_index = np.rint(obs[:, PREV] * (m.n_prices - 1)).astype(np.int64)
+        obs = obs[:, : len(self.bundle.features)]  # a pre-station-feature bundle reads 3
         with torch.no_grad():
             action = self.policy(torch.from_numpy(obs)).argmax(1).numpy()
         price = prices[action]

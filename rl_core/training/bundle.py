@@ -1,6 +1,6 @@
 """A trained policy as one self-describing folder: what the registry stores and serving loads.
 
-    <bundle>/policy.pt2    torch.export program: observations (N, 3) -> Q-values (N, n_prices)
+    <bundle>/policy.pt2    torch.export program: observations (N, OBS_DIM) -> Q-values (N, n_prices)
     <bundle>/bundle.json   {"format", "agent", "market", "evaluation", "hyperparameters", ...}
 
 The market inside is the one the policy prices into (its price grid, horizon and costs), so
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from rl_core.envs.observation import FEATURES
 from rl_core.errors import ForecourtError
 from rl_core.market.model import Market
 from rl_core.training.export import export_policy, load_policy
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from rl_core.training.train import TrainResult
 
 FORMAT = 1
+# the observation of bundles written before the station feature (issue 12) existed
+LEGACY_FEATURES = FEATURES[:3]
 POLICY_FILE = "policy.pt2"
 BUNDLE_FILE = "bundle.json"
 
@@ -45,6 +48,11 @@ class PolicyBundle:
     agent: str
     market: Market
     metadata: dict
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The observation columns its policy reads (bundles before issue 12: the first 3)."""
+        return tuple(self.metadata.get("observation", LEGACY_FEATURES))
 
     def load_policy(self) -> torch.nn.Module:
         return load_policy(self.path / POLICY_FILE)
@@ -62,6 +70,7 @@ def write_bundle(result: TrainResult, market: Market, directory: str | os.PathLi
         metadata = {
             "format": FORMAT,
             "agent": result.objective,
+            "observation": list(FEATURES),
             "market": market.to_dict(),
             "evaluation": result.evaluation.to_dict(),
             "hyperparameters": result.config.to_dict(),
