@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from rl_core.envs.observation import OBS_DIM, demand_level_feature, encode_torch
+from rl_core.evaluation.optimum import batch_litres
 from rl_core.market.model import Market, check_objective
 
 
@@ -59,7 +60,7 @@ class VectorGasStation:
         f32 = dict(dtype=torch.float32, device=self.device)
 
         prices = np.stack([m.prices for m in pool])  # (K, n)
-        litres = np.stack([m.demand.demand(m.prices[None, :], m.prices[:, None]) for m in pool])
+        litres = batch_litres(pool)  # (K, n yesterday, n today)
         costs = np.stack([m.costs for m in pool])  # (K, H)
         # litres[k * n * n + j * n + i]: expected litres in market k, level j yesterday, i today
         self.litres = torch.as_tensor(litres, **f32).reshape(-1)

@@ -25,7 +25,7 @@ from rl_core.agents.dqn import DQNAgent, DQNConfig
 from rl_core.agents.replay_buffer import NStepCollector, ReplayBuffer
 from rl_core.envs.vector import VectorGasStation
 from rl_core.evaluation.evaluate import Evaluation, evaluate_policy
-from rl_core.evaluation.optimum import solve
+from rl_core.evaluation.optimum import solve_batch
 from rl_core.market.model import Market, check_objective
 from rl_core.training.checkpoint import save_checkpoint
 
@@ -108,7 +108,7 @@ def train(
     torch.set_num_threads(cfg.torch_threads)
     try:
         torch.manual_seed(cfg.seed)
-        optima = [solve(m, objective).value for m in scenarios]
+        optima = solve_batch(scenarios, objective).values.tolist()
         # rewards in units of "an optimal day", so Q-values count days and need no tuning
         scale = cfg.reward_scale or scenarios[0].horizon * len(optima) / float(np.sum(optima))
         env = VectorGasStation(pool, objective, cfg.num_envs, sample=len(pool) > 1, seed=cfg.seed)
