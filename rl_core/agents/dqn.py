@@ -43,6 +43,12 @@ class DQNConfig:
     double_dqn: bool = True
     greedy_on_target: bool = True  # deploy the EMA (target) weights: steadier than online
     reward_scale: float | None = None  # None: 1 / (optimum per day), so Q ~ days left
+    # with reward_scale None and a pool of markets the agent can tell apart (a station
+    # network: the demand-level feature names the station), scale each market's rewards by
+    # its own optimum per day, so a small station's Q-values are learnt as precisely as a
+    # big one's; off for pools it cannot tell apart (cost windows), where it would reweight
+    # indistinguishable states and change the optimal policy
+    scale_per_market: bool = False
     eval_interval: int = 50  # vector steps between greedy evaluations
     torch_threads: int = 1  # one thread beats two for networks this small (measured)
     seed: int = 0

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
+from rl_core.envs.observation import observe
 from rl_core.evaluation.evaluate import Policy, rollout
 from rl_core.evaluation.optimum import BatchOptimum, batch_path_metrics, solve_batch
 from rl_core.market.model import Market, check_objective
@@ -101,3 +103,16 @@ def evaluate_network(
         volume=litres.sum(1),
         profit=profit.sum(1),
     )
+
+
+@torch.no_grad()
+def recommend_prices(policy: Policy, network: StationNetwork) -> dict[str, float]:
+    """Tomorrow's price ($/L) per station: the policy's day-0 price from its last price.
+
+    One forward pass over all stations (the observation of `rl_core.envs.observation`).
+    """
+    markets = network.markets()
+    obs = np.stack([observe(m, 0, m.initial_index) for m in markets])
+    levels = policy(torch.from_numpy(obs)).cpu().numpy()
+    prices = np.stack([m.prices for m in markets])[np.arange(len(markets)), levels]
+    return dict(zip(network.station_ids, prices.tolist(), strict=True))

@@ -1,0 +1,205 @@
+"""Station-aware pricing (issue 12): per-station markets from calibration, one agent for all.
+
+Unit checks: the observation spec, per-station calibration evidence and its fallbacks, the
+batched exact optimum and the network evaluation. The learning test holds one agent per
+network to 99% of the sum of the stations' exact optima on synthetic networks of 20 and
+2,000 heterogeneous stations (3 seeds), and checks that its prices differ where the
+stations' optimal prices do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env
+
+from rl_core.envs.gas_station import GasStationEnv
+from rl_core.envs.observation import (
+    LEVEL,
+    OBS_DIM,
+    demand_level_feature,
+    encode_numpy,
+    encode_torch,
+    observe,
+)
+from rl_core.envs.vector import VectorGasStation
+from rl_core.evaluation.network import evaluate_network, recommend_prices
+from rl_core.evaluation.optimum import solve, solve_batch
+from rl_core.market.calibration import calibrate
+from rl_core.market.costs import sydney_markets
+from rl_core.market.network import StationNetwork
+from rl_core.market.synthetic import synthetic_network
+from rl_core.training.network import network_config, train_network
+
+SEEDS = (0, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def net20():
+    """A calibrated 20-station heterogeneous network and its truth."""
+    synth = synthetic_network(20, seed=0)
+    calibration = calibrate(synth.history())
+    return synth, calibration, StationNetwork.from_calibration(calibration)
+
+
+def policy_of(policy_table: np.ndarray, markets) -> callable:
+    """A Policy playing a (horizon, stations, n) table, for markets in slot order."""
+    table = torch.as_tensor(policy_table)
+    horizon, n = table.shape[0], markets[0].n_prices
+
+    def policy(obs: torch.Tensor) -> torch.Tensor:
+        day = torch.round(obs[:, 0] * horizon).long().clamp(max=horizon - 1)
+        prev = torch.round(obs[:, 1] * (n - 1)).long()
+        return table[day, torch.arange(len(obs)), prev]
+
+    return policy
+
+
+# ---- observation ---------------------------------------------------------------------
+def test_numpy_and_torch_encodings_agree():
+    parts = (np.array([0.0, 0.5]), np.array([0.1, 1.0]), np.array([0.2, -0.1]), 1.3)
+    np.testing.assert_allclose(
+        encode_torch(*(torch.as_tensor(p) for p in parts)).numpy(), encode_numpy(*parts)
+    )
+    assert encode_numpy(*parts).shape == (2, OBS_DIM)
+
+
+def test_station_markets_pass_check_env_and_observe_their_level(net20):
+    _, _, network = net20
+    for market in network.markets()[:3]:
+        env = GasStationEnv(market, "profit")
+        check_env(env, skip_render_check=True)
+        obs, _ = env.reset(seed=0)
+        assert obs[LEVEL] == pytest.approx(demand_level_feature(market), abs=1e-6)
+    assert len(set(network.levels().round(6))) == len(network)
+
+
+def test_vector_env_gives_each_slot_its_markets_level(net20):
+    _, _, network = net20
+    markets = network.markets()
+    env = VectorGasStation(markets, "profit")
+    obs = env.reset()
+    expected = np.stack([observe(m, 0, m.initial_index) for m in markets])
+    np.testing.assert_allclose(obs.numpy(), expected, atol=1e-6)
+    actions = torch.arange(len(markets)) % markets[0].n_prices
+    obs, _, _ = env.step(actions)
+    expected = np.stack([observe(m, 1, int(a)) for m, a in zip(markets, actions, strict=True)])
+    np.testing.assert_allclose(obs.numpy(), expected, atol=1e-6)
+
+
+# ---- calibration per station and the network -----------------------------------------
+def test_calibration_keeps_each_stations_level_cost_and_evidence(net20):
+    synth, calibration, network = net20
+    truth = {s.station_id: s for s in synth.truth().stations}
+    fits = calibration.station_fits
+    assert set(fits) == set(truth)
+    for sid, fit in fits.items():
+        assert fit.n_rows == 119 and fit.intercept_se > 0
+        # within 4 standard errors of the true level (the slope's error is shared)
+        assert abs(fit.intercept - truth[sid].base_demand) < 4 * fit.intercept_se
+    # costs: each station's market costs what it did (offsets are relative to the daily mean)
+    for market, sid in zip(network.markets(), network.station_ids, strict=True):
+        true_cost = synth.market.unit_cost + synth.cost_offsets[sid]
+        assert market.unit_cost == pytest.approx(true_cost, abs=1e-9)
+    assert network.sources() == dict.fromkeys(network.station_ids, "own")
+    assert calibration.to_dict()["station_fits"]["S000"]["n_rows"] == 119
+
+
+def test_one_grid_and_horizon_for_all_station_markets(net20):
+    _, calibration, network = net20
+    shared = calibration.market
+    for market in network.markets():
+        assert (market.price_min, market.price_max, market.n_prices, market.horizon) == (
+            shared.price_min,
+            shared.price_max,
+            shared.n_prices,
+            shared.horizon,
+        )
+        assert market.demand.price_slope == shared.demand.price_slope
+    levels = sorted(m.demand.base_demand for m in network.markets())
+    assert levels[-1] / levels[0] > 1.2  # heterogeneous: +-15% levels
+
+
+def test_short_or_missing_history_falls_back_to_shrinkage_or_the_cluster():
+    synth = synthetic_network(30, seed=1)
+    history = synth.history()
+    days = sorted(history["date"].unique())
+    short = (history["station_id"] == "S003") & history["date"].isin(days[-6:])
+    once = (history["station_id"] == "S007") & (history["date"] == days[-1])
+    keep = ~history["station_id"].isin(["S003", "S007"]) | short | once
+    calibration = calibrate(history[keep])
+    network = StationNetwork.from_calibration(calibration, clusters={"S007": 2})
+    sources = network.sources()
+    assert sources["S003"] == "shrunk" and sources["S007"] == "cluster"
+    assert sum(s == "own" for s in sources.values()) == 28
+    s3 = network.station("S003")
+    assert s3.n_rows == 5 and 0.0 < s3.weight < 1.0
+    prior = network.cluster_levels[s3.cluster]
+    assert min(s3.intercept, prior) <= s3.base_demand <= max(s3.intercept, prior)
+    assert network.station("S007").base_demand == network.cluster_levels[2]
+    assert list(network.cluster_levels) == sorted(network.cluster_levels)
+    # without a stated cluster, a station with no estimate gets the network's level
+    blind = StationNetwork.from_calibration(calibration)
+    assert blind.station("S007").source == "network"
+    assert blind.station("S007").base_demand == calibration.market.demand.base_demand
+    new = network.new_station("S999", cluster=0)
+    assert new.source == "cluster" and new.base_demand == network.cluster_levels[0]
+    assert network.new_station("S998").base_demand == calibration.market.demand.base_demand
+    assert StationNetwork.from_dict(network.to_dict()).to_dict() == network.to_dict()
+
+
+# ---- exact optimum and evaluation ----------------------------------------------------
+@pytest.mark.parametrize("objective", ["profit", "demand"])
+def test_batched_optimum_equals_one_market_at_a_time(net20, objective):
+    markets = net20[2].markets() + sydney_markets(n=4, seed=3)
+    markets = [m.replace(initial_price=None) for m in markets]
+    batch = solve_batch(markets, objective)
+    for i, market in enumerate(markets):
+        one = solve(market, objective)
+        assert batch.values[i] == pytest.approx(one.value, rel=1e-12)
+        np.testing.assert_array_equal(batch.policy[:, i], one.policy)
+        np.testing.assert_array_equal(batch.actions[i], one.actions)
+
+
+def test_network_evaluation_scores_the_optimal_policy_one(net20):
+    network = net20[2]
+    markets = network.markets()
+    optimum = solve_batch(markets, "profit")
+    ev = evaluate_network(policy_of(optimum.policy, markets), network, "profit", optimum)
+    assert ev.fraction_of_optimum == pytest.approx(1.0, abs=1e-9)
+    assert ev.first_day_agreement() == 1.0
+    blind = solve(network.market, "profit").policy  # one policy for all: today's practice
+    table = np.repeat(blind[:, None, :], len(markets), axis=1)
+    blind_ev = evaluate_network(policy_of(table, markets), network, "profit", optimum)
+    assert blind_ev.fraction_of_optimum < 0.99
+    assert blind_ev.fraction_of_optimum == pytest.approx(
+        blind_ev.returns.sum() / optimum.values.sum()
+    )
+
+
+# ---- learning ------------------------------------------------------------------------
+def first_day_pairs(agent: np.ndarray, optimal: np.ndarray) -> float:
+    """Of the station pairs whose optimal first-day levels differ, the share the agent
+    also prices differently."""
+    differ = optimal[:, None] != optimal[None, :]
+    return float((agent[:, None] != agent[None, :])[differ].mean())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_stations", [20, 2000])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_one_agent_reaches_99_percent_of_the_networks_optimum(n_stations, seed):
+    network = StationNetwork.from_calibration(
+        calibrate(synthetic_network(n_stations, seed=seed).history())
+    )
+    result = train_network(network, "profit", network_config(seed=seed))
+    ev = result.evaluation
+    label = f"{n_stations} stations, seed {seed}"
+    assert ev.fraction_of_optimum >= 0.99, f"{label}: {ev.to_dict()}"
+    # station-aware: where the optimal first-day prices differ, so do the agent's
+    optimal_first = ev.optimal_actions[:, 0]
+    assert len(np.unique(optimal_first)) > 1
+    assert first_day_pairs(ev.actions[:, 0], optimal_first) >= 0.6, label
+    recommended = recommend_prices(result.train.agent.greedy, network)
+    assert recommended == pytest.approx(ev.recommendations())
