@@ -9,13 +9,17 @@ stations' optimal prices do.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 from gymnasium.utils.env_checker import check_env
 
+from rl_core.agents.networks import QNetwork
 from rl_core.envs.gas_station import GasStationEnv
 from rl_core.envs.observation import (
+    FEATURES,
     LEVEL,
     OBS_DIM,
     demand_level_feature,
@@ -28,8 +32,12 @@ from rl_core.evaluation.network import evaluate_network, recommend_prices
 from rl_core.evaluation.optimum import solve, solve_batch
 from rl_core.market.calibration import calibrate
 from rl_core.market.costs import sydney_markets
+from rl_core.market.model import Market
 from rl_core.market.network import StationNetwork
 from rl_core.market.synthetic import synthetic_network
+from rl_core.registry.compare import bundle_policy
+from rl_core.serving.predictor import LoadedModel
+from rl_core.training.bundle import read_bundle
 from rl_core.training.network import network_config, train_network
 
 SEEDS = (0, 1, 2)
@@ -176,6 +184,29 @@ def test_network_evaluation_scores_the_optimal_policy_one(net20):
     assert blind_ev.fraction_of_optimum == pytest.approx(
         blind_ev.returns.sum() / optimum.values.sum()
     )
+
+
+# ---- callers of the observation ---------------------------------------------------------
+def test_a_bundle_from_before_the_station_feature_still_prices(tmp_path):
+    """Yesterday's champion (3 observation columns) stays comparable and servable."""
+    net = QNetwork(3, 21, (16,)).eval()
+    batch = torch.export.Dim("batch", min=1)
+    program = torch.export.export(net, (torch.zeros(2, 3),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, tmp_path / "policy.pt2")
+    market = Market()
+    meta = {"format": 1, "agent": "profit", "market": market.to_dict()}
+    (tmp_path / "bundle.json").write_text(json.dumps(meta))
+    bundle = read_bundle(tmp_path)
+    assert bundle.features == FEATURES[:3]
+    obs = torch.from_numpy(np.stack([observe(market, 3, j) for j in range(21)]))
+    with torch.no_grad():
+        expected = net(obs[:, :3]).argmax(1)
+    assert torch.equal(bundle_policy(bundle, market)(obs), expected)
+    other = market.replace(price_max=2.5)  # another grid: translated, still runs
+    assert bundle_policy(bundle, other)(obs).shape == (21,)
+    model = LoadedModel.load(bundle, "1")
+    got = model.predict(np.full(21, 3), market.prices, np.full(21, market.unit_cost))
+    np.testing.assert_allclose(got.price, market.prices[expected.numpy()])
 
 
 # ---- learning ------------------------------------------------------------------------
