@@ -105,7 +105,7 @@ def test_observation_encodes_day_yesterdays_price_todays_cost_and_demand_level()
     env = GasStationEnv(market, "profit")
     obs, _ = env.reset(seed=0)
     d = market.demand
-    level = (d.base_demand / d.price_slope - market.price_min) / (
+    level = (d.base_demand / d.price_slope - market.price_max) / (
         market.price_max - market.price_min
     )
     # tolerance: one float32 ulp at these magnitudes (1e-6)

@@ -186,6 +186,21 @@ def test_network_evaluation_scores_the_optimal_policy_one(net20):
     )
 
 
+def test_the_network_starts_station_blind():
+    """Station inputs start at zero weight, the rest drawn as before: where the station
+    feature is 0 (the built-in market) a seeded net is the pre-issue-12 one."""
+    market = Market()
+    assert demand_level_feature(market) == 0.0
+    torch.manual_seed(5)
+    blind = QNetwork(3, 21, (64, 64))
+    torch.manual_seed(5)
+    aware = QNetwork(OBS_DIM, 21, (64, 64))
+    obs = torch.from_numpy(np.stack([observe(market, d, j) for d in (0, 9) for j in range(21)]))
+    torch.testing.assert_close(aware(obs), blind(obs[:, :3]), rtol=0, atol=0)
+    for a, b in zip(list(aware.parameters())[2:], list(blind.parameters())[2:], strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
 # ---- callers of the observation ---------------------------------------------------------
 def test_a_bundle_from_before_the_station_feature_still_prices(tmp_path):
     """Yesterday's champion (3 observation columns) stays comparable and servable."""

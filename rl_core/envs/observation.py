@@ -7,12 +7,15 @@ network gets well spread inputs whatever the currency or units:
     0  day_fraction   t / horizon                                            in [0, 1)
     1  prev_price     yesterday's price level / (n_prices - 1)                in [0, 1]
     2  unit_cost      today's unit cost on the grid scale (may leave [0, 1])
-    3  demand_level   the station's choke price base_demand / price_slope on the grid
-                      scale: the price at which its demand (without a price move) would
-                      vanish. Stations differ by demand level (calibration's intercept per
+    3  demand_level   the station's choke price base_demand / price_slope (the price at
+                      which its demand without a price move vanishes) above the grid's
+                      ceiling, in grid widths: (choke - price_max) / (price_max - price_min).
+                      Stations differ by demand level (calibration's intercept per
                       station); it says how much a station can charge. One number per
-                      market, constant over the episode.
-
+                      market, constant over the episode. Measured from the ceiling so it is
+                      0 for the built-in market and the presets built on it (demand vanishes
+                      at 2.40 $/L, the ceiling): with `QNetwork`'s zero-initialised station
+                      inputs their training is exactly what it was before this column.
 Column 1 must stay yesterday's level: `QNetwork` one-hot-encodes it. The agent never sees
 tomorrow's cost. Producers (the gymnasium env, the vector env, serving, export) build
 observations with the functions here so the layout cannot drift between them.
@@ -27,6 +30,7 @@ from rl_core.market.model import Market
 
 FEATURES = ("day_fraction", "prev_price", "unit_cost", "demand_level")
 OBS_DIM = len(FEATURES)
+MARKET_FEATURES = 3  # columns every market has; the rest describe the station
 DAY, PREV, COST, LEVEL = range(OBS_DIM)
 
 
@@ -48,8 +52,9 @@ def choke_price(market: Market) -> float:
 
 
 def demand_level_feature(market: Market) -> float:
-    """Column 3 for `market`: its choke price on its own grid scale."""
-    return float(grid_scale(market, choke_price(market)))
+    """Column 3 for `market`: its choke price above its grid's ceiling, in grid widths."""
+    width = market.price_max - market.price_min
+    return float((choke_price(market) - market.price_max) / width)
 
 
 def encode_numpy(day_fraction, prev_fraction, cost, level) -> np.ndarray:
