@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from rl_core.envs.observation import OBS_DIM, demand_level_feature, encode_torch
+from rl_core.envs.observation import COST, DAY, LEVEL, OBS_DIM, PREV, demand_level_feature
 from rl_core.evaluation.optimum import batch_litres
 from rl_core.market.model import Market, check_objective
 
@@ -98,16 +98,18 @@ class VectorGasStation:
         self.row_base = ids * (self.n_prices * self.n_prices)
         self.margin_base = ids * self.n_prices
         self.noise_std = self.noise_std_pool[ids]
+        self.slot_level = self.level_feature[ids]
         self.prev = self.initial_pool[ids]
         self.day = 0
 
     def _observe(self) -> torch.Tensor:
-        return encode_torch(
-            self.day / self.horizon,
-            self.prev_feature[self.prev],
-            self.cost_feature[self.day, self.market_id],
-            self.level_feature[self.market_id],
-        )
+        # the layout of `encode_torch`, filled column by column: fewer ops per step
+        obs = torch.empty(self.num_envs, OBS_DIM, device=self.device)
+        obs[:, DAY] = self.day / self.horizon
+        obs[:, PREV] = self.prev_feature[self.prev]
+        obs[:, COST] = self.cost_feature[self.day, self.market_id]
+        obs[:, LEVEL] = self.slot_level
+        return obs
 
     def reset(self, seed: int | None = None) -> torch.Tensor:
         if seed is not None:
