@@ -273,9 +273,12 @@ def test_airflow_runs_the_dag_and_shows_it(tmp_path, monkeypatch):
         for agent in CONF["agents"]:
             assert len(list((folder / agent).glob("trial-*/trial.json"))) == 2, agent
         # the first profit challenger beats the best flat price; the demand agent's optimum
-        # is the flat floor price, so its first challenger is rejected (README)
+        # is the flat floor price, which it can only tie: promoted as a non-inferior first
+        # model (docs/registry.md)
         actions = {a: x["promotion"]["action"] for a, x in report["agents"].items()}
-        assert actions == {"demand": "rejected", "profit": "promoted"}, actions
+        assert actions == {"demand": "promoted", "profit": "promoted"}, actions
+        rules = {a: x["decision"]["rule"] for a, x in report["agents"].items()}
+        assert rules == {"demand": "non-inferiority", "profit": "superiority"}, rules
         tomorrow = home / "store" / "recommendations" / "date=2026-02-11"
         assert (tomorrow / "recommendations.parquet").is_file()
         # task logs come from the local files (the log servers are off)

@@ -2,7 +2,9 @@
 
 Policies (default market, profit agent): `bad` (640 steps, an untrained net), `mid`
 (20k steps, ~91% of the optimum: below the best constant price) and `good` (40k steps,
-~98%: beats the best constant price and `mid` by far).
+~98%: beats the best constant price and `mid` by far); demand agents `demand_good` (30k
+steps, ~100%) and `demand_short` (20k steps, ~95%), whose exact optimum on this market is
+the flat floor price itself.
 """
 
 import json
@@ -32,9 +34,15 @@ N = 32  # scenarios per decision (fast; the default is 64)
 
 @pytest.fixture(scope="module")
 def results():
+    runs = (
+        ("bad", "profit", 640),
+        ("mid", "profit", 20_000),
+        ("good", "profit", 40_000),
+        ("demand_good", "demand", 30_000),
+        ("demand_short", "demand", 20_000),
+    )
     return {
-        name: train(MARKET, "profit", DQNConfig(total_env_steps=steps))
-        for name, steps in (("bad", 640), ("mid", 20_000), ("good", 40_000))
+        name: train(MARKET, agent, DQNConfig(total_env_steps=steps)) for name, agent, steps in runs
     }
 
 
@@ -101,7 +109,7 @@ def test_first_model_must_beat_the_best_constant_price(register):
     good = register("good")
     d = R.decide("profit", good.version, MARKET, n_scenarios=N)
     assert d.outcome == "promoted" and d.applied, d.summary()
-    assert d.ci_low > d.margin and d.p_value < 0.05
+    assert d.ci_low > d.margin and d.p_value < 0.05 and d.rule == "superiority"
     assert R.champion_version("profit") == good.version
     mv = client().get_model_version("forecourt-profit", good.version)
     assert mv.tags["forecourt.decision"] == "promoted"
@@ -113,6 +121,32 @@ def test_first_model_must_beat_the_best_constant_price(register):
     assert version == good.version and bundle.agent == "profit"
     obs = torch.from_numpy(observe(MARKET, 0, MARKET.n_prices // 2)[None])
     assert bundle.load_policy()(obs).shape == (1, MARKET.n_prices)
+
+
+def test_first_model_at_the_optimum_is_promoted_as_non_inferior(register, results):
+    """The demand agent's optimum is the best flat price: nothing can beat it by a margin,
+    so a first model at >= 99% of the optimum that is not significantly worse is enough."""
+    short = register("demand_short")
+    assert results["demand_short"].evaluation.fraction_of_optimum < 0.99
+    d = R.decide("demand", short.version, MARKET, n_scenarios=N)
+    assert d.outcome == "rejected" and not d.applied and d.rule == "", d.summary()
+    assert "nor a good first model" in d.reason and "< 99%" in d.reason
+    assert R.champion_version("demand") is None
+
+    good = register("demand_good")
+    d = R.decide("demand", good.version, MARKET, n_scenarios=N)
+    assert d.outcome == "promoted" and d.applied and d.rule == "non-inferiority", d.summary()
+    assert d.fraction_of_optimum >= 0.99 and d.baseline.startswith("best constant price")
+    assert -d.non_inferiority_margin < d.ci_low <= d.margin  # not better, not worse
+    assert R.champion_version("demand") == good.version
+    tags = client().get_model_version("forecourt-demand", good.version).tags
+    assert tags["forecourt.decision.rule"] == "non-inferiority"
+    assert "non-inferiority" in Path(d.report).read_text()
+
+    # with a champion in service the rule is superiority again: an equal model is kept
+    again = register("demand_good")
+    d = R.decide("demand", again.version, MARKET, n_scenarios=N)
+    assert d.outcome == "kept" and d.rule == "" and R.champion_version("demand") == good.version
 
 
 def test_champion_vs_challenger_on_the_same_scenarios(register):

@@ -347,3 +347,28 @@ def test_serve_command_parses_and_builds_the_app(models, tmp_path):
     with TestClient(build_app(args)) as client:
         assert client.get("/ping").json()["versions"] == {"profit": "v1"}
     assert main(["--source", str(tmp_path / "nowhere")]) == 2
+
+
+def test_serve_command_takes_the_containers_environment(models, monkeypatch):
+    """FORECOURT_SERVING_SOURCE / FORECOURT_AGENT (what Terraform and the deploy step set)
+    are the defaults; flags still win."""
+    import argparse
+
+    from rl_core.serving.cli import add_serve_parser, build_app
+
+    def parse(*argv):
+        parser = argparse.ArgumentParser()
+        add_serve_parser(parser.add_subparsers())
+        return parser.parse_args(["serve", *argv])
+
+    monkeypatch.delenv("FORECOURT_SERVING_SOURCE", raising=False)
+    monkeypatch.delenv("FORECOURT_AGENT", raising=False)
+    assert (parse().source, parse().agents) == ("registry", "demand,profit")
+    monkeypatch.setenv("FORECOURT_SERVING_SOURCE", str(models))
+    monkeypatch.setenv("FORECOURT_AGENT", "profit")
+    args = parse()
+    assert (args.source, args.agents) == (str(models), "profit")
+    with TestClient(build_app(args)) as client:
+        r = client.get("/ping")
+        assert r.status_code == 200 and r.json()["versions"] == {"profit": "v1"}
+    assert parse("--agents", "demand,profit").agents == "demand,profit"

@@ -123,6 +123,22 @@ def _corrupt_parquet(df):
     return bytes(data)
 
 
+def _case_duplicate(df):
+    twin = df.iloc[[7]].assign(station_id=" s007 ")  # S007 again, in another case and padded
+    return parquet_bytes(pd.concat([df, twin], ignore_index=True))
+
+
+def _path_like_ids(df):
+    bad = ["../etc/passwd", "a/b", "C:\\x", " .hidden", "   ", "S\x00X", "X" * 65]
+    out = df.copy()
+    out.loc[3 : 3 + len(bad) - 1, "station_id"] = bad
+    return parquet_bytes(out)
+
+
+def _price_cost_swapped(df):
+    return csv_bytes(df.assign(price=df["unit_cost"], unit_cost=df["price"]))
+
+
 def _latin1(df):
     out = df.copy()
     out["station_id"] = out["station_id"].str.replace("S00", "Café-", regex=False)
@@ -205,8 +221,41 @@ CATALOGUE = {
     "unit_cost_in_cents": (
         "pricing-2026-01-15.csv",
         lambda df: csv_bytes(df.assign(unit_cost=df["unit_cost"] * 100)),
-        ["unit_cost_in_band"],
-        ["unit_cost_in_band (100 of 100 rows"],
+        ["unit_cost_in_band", "price_above_cost"],
+        [
+            "unit_cost_in_band (100 of 100 rows",
+            "price_above_cost (100 of 100 rows (100%) below cost: cost in cents, prices in",
+        ],
+    ),
+    "price_and_cost_swapped": (
+        "pricing-2026-01-15.csv",
+        _price_cost_swapped,
+        ["price_above_cost", "drift_price"],
+        ["price_above_cost (89 of 100 rows (89%) below cost: price and unit_cost swapped?)"],
+    ),
+    "case_duplicate_station": (
+        "pricing-2026-01-15.parquet",
+        _case_duplicate,
+        ["date_station_unique"],
+        ["date_station_unique (2 of 101 rows"],
+    ),
+    "path_like_station_ids": (
+        "pricing-2026-01-15.parquet",
+        _path_like_ids,
+        ["station_id_format"],
+        ["station_id_format (7 of 100 rows"],
+    ),
+    "volume_in_kilolitres": (
+        "pricing-2026-01-15.csv",
+        lambda df: csv_bytes(df.assign(volume=df["volume"] / 1000)),
+        ["drift_volume", "volume_scale"],
+        ["volume_scale (median 6.594 L is 0.000984x the window's 6,702 L: kilolitres, not"],
+    ),
+    "volume_is_revenue_in_cents": (
+        "pricing-2026-01-15.csv",
+        lambda df: csv_bytes(df.assign(volume=df["volume"] * df["price"] * 100)),
+        ["volume_plausible", "drift_volume", "volume_scale"],
+        ["volume_scale (median", "174x the window's 6,702 L: another unit or revenue, not"],
     ),
     "unit_cost_missing_values": (
         "pricing-2026-01-15.csv",
@@ -321,6 +370,101 @@ def test_examples_show_the_delivered_rows(store, clean, landing):
     assert "e.g. row 12: date=2026-01-15, station_id=S011, price=999," in (
         err.value.result.summary()
     )
+
+
+def test_path_like_ids_are_shown_as_delivered(store, clean, landing):
+    src = landing / "pricing-2026-01-15.parquet"
+    src.write_bytes(_path_like_ids(clean))
+    with pytest.raises(ValidationFailedError) as err:
+        validate_day(src, store_root=store, config=ValidationConfig(example_rows=7))
+    check = err.value.result.check("station_id_format")
+    delivered = ["../etc/passwd", "a/b", "C:\\x", " .hidden", "   ", "S\x00X", "X" * 65]
+    assert [e["station_id"] for e in check.examples] == delivered
+    summary = err.value.result.summary()
+    assert "station_id=../etc/passwd," in summary
+    assert "station_id=S\\x00X," in summary and "\x00" not in summary  # escaped, not raw
+
+
+def test_messy_but_valid_ids_are_accepted_and_stored_canonical(store, clean, landing):
+    """Padded and lower-case ids are the same stations: accepted, stored upper-case, and
+    matched against the trailing window (no station reported missing or new)."""
+    messy = clean.assign(station_id=[f" {s.lower()}\t" for s in clean["station_id"]])
+    src = landing / "pricing-2026-01-15.parquet"
+    src.write_bytes(parquet_bytes(messy))
+    result = validate_day(src, store_root=store)
+    assert result.success, result.summary()
+    stations = result.check("station_count").details
+    assert stations["missing_count"] == 0 and stations["new_count"] == 0
+    assert read_day(store, DAY)["station_id"].tolist() == clean["station_id"].tolist()
+
+
+def test_stored_days_with_old_style_ids_count_as_the_same_stations(tmp_path, history, clean):
+    """A store written before ids were canonical (lower case) is compared canonically."""
+    store = tmp_path / "store"
+    for day, rows in history[history["date"] < pd.Timestamp(DAY)].groupby("date"):
+        write_day(store, day.date(), rows.assign(station_id=rows["station_id"].str.lower()))
+    src = tmp_path / "pricing-2026-01-15.parquet"
+    src.write_bytes(parquet_bytes(clean))
+    stations = validate_day(src, store_root=store).check("station_count").details
+    assert stations["missing_count"] == 0 and stations["new_count"] == 0
+
+
+@pytest.mark.parametrize("ids", [[" st-001 ", "ST-002"], ["ST-001", "st-002"]])
+def test_st_001_in_any_case_is_stored_as_ST_001(tmp_path, ids):
+    day = pd.DataFrame(
+        {
+            "date": "2026-01-15",
+            "station_id": ids,
+            "price": 1.8,
+            "volume": 5000.0,
+            "unit_cost": 1.6,
+        }
+    )
+    src = tmp_path / "pricing-2026-01-15.parquet"
+    src.write_bytes(parquet_bytes(day))
+    result = validate_day(src, store_root=tmp_path / "store")
+    assert result.success, result.summary()
+    assert read_day(tmp_path / "store", DAY)["station_id"].tolist() == ["ST-001", "ST-002"]
+
+
+def test_same_station_in_two_cases_is_a_duplicate(tmp_path):
+    day = pd.DataFrame(
+        {
+            "date": "2026-01-15",
+            "station_id": ["st-001", "ST-001 "],
+            "price": [1.8, 1.9],
+            "volume": 5000.0,
+            "unit_cost": 1.6,
+        }
+    )
+    src = tmp_path / "pricing-2026-01-15.csv"
+    src.write_bytes(csv_bytes(day))
+    with pytest.raises(ValidationFailedError, match=r"date_station_unique \(2 of 2 rows"):
+        validate_day(src, store_root=tmp_path / "store")
+    assert list_days(tmp_path / "store") == []
+
+
+def test_volume_scale_without_a_window_uses_the_absolute_band(clean):
+    ok = validate_frame(clean, DAY)
+    assert ok.success and ok.check("volume_scale").details["basis"] == "absolute"
+    kilolitres = validate_frame(clean.assign(volume=clean["volume"] / 1000), DAY)
+    assert kilolitres.failure_names() == ["volume_scale"]
+    assert "outside 50..100,000 L: kilolitres, not litres?" in kilolitres.headline()
+    zero = validate_frame(clean.assign(volume=0.0), DAY)
+    assert "missing volumes as 0?" in zero.headline()
+
+
+def test_economic_checks_need_their_columns(clean):
+    result = validate_frame(
+        clean[["date", "station_id", "price"]], DAY, ValidationConfig.price_only()
+    )
+    names = [c.name for c in result.checks]
+    assert result.success and "price_above_cost" not in names and "volume_scale" not in names
+
+
+def test_full_schema_day_has_30_checks(history, clean):
+    result = validate_frame(clean, DAY, reference=history[history["date"] < pd.Timestamp(DAY)])
+    assert len(result.checks) == 30 and result.success  # docs/data.md states the count
 
 
 def test_missing_column_names_the_close_match(store, clean, landing):

@@ -114,6 +114,34 @@ def test_bad_days_are_found_and_quarantined_like_validate_day(tmp_path, history)
         result.raise_for_failures()
 
 
+def test_backfill_canonicalises_ids_and_runs_the_new_checks(tmp_path, history):
+    """Ids and economics in a backfill: messy ids are stored canonical, path-like ids and
+    kilolitre volumes are quarantined, each with the same checks validate_day would fail."""
+    files = deliver(history, tmp_path / "in", range(10))
+    messy_day, path_day, kl_day = (START + timedelta(days=i) for i in (3, 5, 7))
+    rows = pd.read_parquet(files[messy_day])
+    rows.assign(station_id=" " + rows["station_id"].str.lower()).to_parquet(files[messy_day])
+    rows = pd.read_parquet(files[path_day])
+    rows.loc[rows.index[2], "station_id"] = "../S002"
+    rows.to_parquet(files[path_day], index=False)
+    rows = pd.read_parquet(files[kl_day])
+    rows.assign(volume=rows["volume"] / 1000).to_parquet(files[kl_day], index=False)
+    store = tmp_path / "store"
+
+    result = validate_backfill(list(files.values()), store)
+
+    failed = {r.day: r.failure_names() for r in result.failed}
+    assert failed == {
+        path_day: ["station_id_format"],
+        kl_day: ["drift_volume", "volume_scale"],
+    }
+    assert "kilolitres, not litres?" in result.failed[1].headline()
+    stored = read_day(store, messy_day)["station_id"]
+    assert stored.tolist() == [f"S{i:03d}" for i in range(80)]
+    after = result.results[4].check("station_count").details  # the day after the messy one
+    assert after["new_count"] == 0 and after["missing_count"] == 0
+
+
 def test_problems_with_the_request_change_nothing(tmp_path, history):
     files = deliver(history, tmp_path / "in", range(3))
     store = tmp_path / "store"

@@ -21,7 +21,9 @@ from rl_core.validation import (
     ValidationConfig,
 )
 from rl_core.validation.drift import drift_checks, ks_statistic, psi
+from rl_core.validation.economics import below_cost_check, volume_scale_check
 from rl_core.validation.frame import parse_dates, prepare_frame
+from rl_core.validation.ids import canonical_station_ids, station_id_pattern
 from rl_core.validation.reader import infer_day, parse_bytes, read_delivery
 from rl_core.validation.reference import DayProfile, TrailingWindow, profile_day, sketch
 from rl_core.validation.stations import station_check
@@ -132,6 +134,126 @@ def test_prepare_frame_changes_representation_not_values():
     raw = parse_bytes(b"date,station_id,price\n2026-01-15,S1,1.8\n2026-01-15,S2,$1.7\n", "x.csv")
     frame = prepare_frame(raw)
     assert frame["station_id"].dtype == object and frame["price"].tolist() == ["1.8", "$1.7"]
+
+
+# ---- station ids ------------------------------------------------------------------------
+
+
+def test_canonical_ids_are_trimmed_upper_case_text():
+    raw = pd.Series([" st-001 ", "ST-001", "s2\t", None, 1.5], dtype=object)
+    assert canonical_station_ids(raw).tolist() == ["ST-001", "ST-001", "S2", None, 1.5]
+    assert canonical_station_ids(pd.Series([7, 1294])).tolist() == ["7", "1294"]
+    nullable = canonical_station_ids(pd.Series([7, None], dtype="Int64"))
+    assert nullable.tolist() == ["7", None]
+    for other in ([1.5, 2.5], [b"s1 "]):  # no text: left for the type check to report
+        column = pd.Series(other, dtype=object)
+        assert canonical_station_ids(column) is column
+
+
+def test_prepare_frame_canonicalises_ids():
+    raw = parse_bytes(b"date,station_id,price\n2026-01-15, s1 ,1.8\n", "x.csv")
+    assert prepare_frame(raw)["station_id"].tolist() == ["S1"]
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("S000", True),
+        ("1294", True),
+        ("SINGLE-STATION", True),
+        ("A_B.C-1", True),
+        ("X" * 64, True),
+        ("X" * 65, False),
+        ("", False),
+        (".HIDDEN", False),
+        ("A..B", False),
+        ("../ETC", False),
+        ("A/B", False),
+        ("A\\B", False),
+        ("A\x00B", False),
+        ("A\nB", False),
+        ("AB\n", False),
+        ("CAFÉ", False),
+        ("A B", False),
+    ],
+)
+def test_station_id_pattern(value, ok):
+    assert pd.Series([value]).str.contains(station_id_pattern(64)).iloc[0] == ok
+
+
+# ---- economics --------------------------------------------------------------------------
+
+
+def _day(n: int = 100, price: float = 1.8, cost: float = 1.6, volume: float = 7000.0):
+    rng = np.random.default_rng(2)
+    return pd.DataFrame(
+        {
+            "station_id": [f"S{i}" for i in range(n)],
+            "price": price + rng.normal(0, 0.05, n),
+            "unit_cost": np.full(n, cost),
+            "volume": volume * rng.uniform(0.5, 1.5, n),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("price", "cost", "status", "short"),
+    [
+        (1.8, 1.6, "passed", None),
+        (1.8, 160.0, "failed", "cost in cents, prices in dollars?"),
+        (1.8, 6.1, "failed", "cost or price in another unit?"),
+        (1.6, 1.8, "failed", "price and unit_cost swapped?"),
+    ],
+)
+def test_below_cost_names_the_likely_cause(price, cost, status, short):
+    check = below_cost_check(_day(price=price, cost=cost), ValidationConfig())
+    assert check.status == status and check.kind == "economics"
+    if short:
+        assert check.brief.endswith(short) and "100 of 100 rows (100%)" in check.brief
+        assert check.examples[0]["row"] == 1 and set(check.examples[0]) == {
+            "row",
+            "station_id",
+            "price",
+            "unit_cost",
+        }
+
+
+def test_below_cost_threshold_is_a_share_of_the_rows():
+    day = _day()
+    day.loc[:59, "unit_cost"] = 2.5  # 60% below cost
+    assert below_cost_check(day, ValidationConfig()).status == "failed"
+    assert below_cost_check(day, ValidationConfig(max_below_cost_share=0.7)).status == "passed"
+    day["unit_cost"] = np.nan
+    assert below_cost_check(day, ValidationConfig()).status == "skipped"
+
+
+@pytest.mark.parametrize(
+    ("scale", "status", "short"),
+    [
+        (1.0, "passed", None),
+        (3.785, "passed", None),  # gallons: left to the drift check
+        (1 / 1000, "failed", "kilolitres, not litres?"),
+        (1000, "failed", "millilitres, not litres?"),
+        (180, "failed", "another unit or revenue, not litres?"),
+    ],
+)
+def test_volume_scale_against_the_window(scale, status, short):
+    check = volume_scale_check(_day(volume=7000 * scale), _window(5, 50), ValidationConfig())
+    assert check.status == status and check.details["reference_days"] == 5
+    assert check.details["reference_median"] == pytest.approx(7000, rel=0.05)
+    if short:
+        assert check.brief.endswith(short)
+
+
+def test_volume_scale_without_a_window_is_absolute_and_configurable():
+    ok = volume_scale_check(_day(), None, ValidationConfig())
+    assert ok.status == "passed" and ok.details["basis"] == "absolute"
+    strict = ValidationConfig(volume_median_max=5000.0)
+    assert volume_scale_check(_day(), TrailingWindow(), strict).status == "failed"
+    no_volumes = _day().assign(volume=np.nan)
+    assert volume_scale_check(no_volumes, None, ValidationConfig()).status == "skipped"
+    text = _day().assign(volume="lots")
+    assert volume_scale_check(text, None, ValidationConfig()).status == "skipped"
 
 
 # ---- drift ------------------------------------------------------------------------------
@@ -251,6 +373,12 @@ def test_config_round_trips_and_rejects_nonsense(tmp_path):
         {"drift_ks_fail": 1.5},
         {"drift_psi_warn": 2, "drift_psi_fail": 1},
         {"max_station_shortfall": 1.2},
+        {"station_id_max_length": 0},
+        {"max_below_cost_share": 0},
+        {"max_below_cost_share": 1.5},
+        {"volume_scale_max_ratio": 1.0},
+        {"volume_median_min": 100, "volume_median_max": 10},
+        {"volume_median_min": -1},
         {"drift_columns": ["station_id"]},
         {"encoding": "no-such-codec"},
         {"no_such_key": 1},

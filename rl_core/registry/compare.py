@@ -9,12 +9,20 @@ challenger is promoted only if
 * it passes the guardrails (every price inside the band, every day-to-day move within the
   limit, and for the profit agent a non-negative mean planned profit), and
 * it beats the incumbent (the champion, or with no champion the best constant price) by
-  the relative `margin` significantly: the lower end of the one-sided paired bootstrap
-  interval of sum(challenger) / sum(incumbent) - 1 over scenarios is above `margin`.
-  A paired t-test of challenger - (1 + margin) x incumbent is reported alongside.
+  the relative `margin` significantly (superiority): the lower end of the one-sided paired
+  bootstrap interval of sum(challenger) / sum(incumbent) - 1 over scenarios is above
+  `margin`. A paired t-test of challenger - (1 + margin) x incumbent is reported alongside;
+* or, when there is no champion to beat (none yet, or one that cannot price today's
+  market), it is a good first model (non-inferiority): it holds at least
+  `first_model_min_fraction` of the exact optimum over the scenarios, and it is not
+  significantly worse than the best constant price: the same lower bound is above
+  -`non_inferiority_margin`. Where the optimum *is* a flat price (the demand agent on a
+  market whose best volume is at the price floor) no policy can beat the flat price, and
+  superiority alone would leave the agent without a champion for good.
 
-Outcomes: `rejected` (a guardrail failed, or the challenger cannot price today's market),
-`kept` (not significantly better), `promoted`.
+Outcomes: `rejected` (a guardrail failed, the challenger cannot price today's market, or
+with no champion it is neither better nor a good first model), `kept` (not significantly
+better than the champion), `promoted`. `Decision.rule` says which rule promoted.
 """
 
 from __future__ import annotations
@@ -69,6 +77,10 @@ class Decision:
     report: str | None = None
     plot: str | None = None
     evidence: dict = field(default_factory=dict)
+    rule: str = ""  # what promoted it: "superiority" | "non-inferiority" ("" otherwise)
+    fraction_of_optimum: float = float("nan")  # the challenger's, over the scenarios
+    first_model_min_fraction: float = 0.99
+    non_inferiority_margin: float = 0.01
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -240,6 +252,8 @@ def decide(
     guardrails: Guardrails | None = None,
     alpha: float = 0.05,
     cost_walk_std: float = 0.01,
+    first_model_min_fraction: float = 0.99,
+    non_inferiority_margin: float = 0.01,
     apply: bool = True,
     report: bool = True,
 ) -> Decision:
@@ -301,26 +315,43 @@ def decide(
     evidence["champion_guardrails"] = check_guardrails(inc_ev, market, agent, g)
 
     failed = [c for c in checks if not c["passed"]]
+    fraction = float("nan") if ch_ev is None else float(ch_ev.fraction_of_optimum)
+    first_model = not baseline.startswith("champion")  # no champion able to price today
+    rule = ""
     if champ == challenger_version:
         outcome, reason = "kept", f"v{challenger_version} is already the champion"
     elif failed:
         outcome = "rejected"
         reason = "guardrail failed: " + "; ".join(f"{c['name']} ({c['detail']})" for c in failed)
     elif test["ci_low"] > margin:
-        outcome = "promoted"
+        outcome, rule = "promoted", "superiority"
         reason = (
             f"beats {baseline} by {test['relative_improvement']:+.2%}, "
             f"{1 - alpha:.0%} lower bound {test['ci_low']:+.2%} > margin {margin:.2%}"
         )
+    elif (
+        first_model
+        and fraction >= first_model_min_fraction
+        and test["ci_low"] > -non_inferiority_margin
+    ):
+        outcome, rule = "promoted", "non-inferiority"
+        reason = (
+            f"first model: {fraction:.2%} of the exact optimum "
+            f">= {first_model_min_fraction:.0%}, and not worse than {baseline} beyond "
+            f"{non_inferiority_margin:.2%}: {test['relative_improvement']:+.2%}, "
+            f"{1 - alpha:.0%} lower bound {test['ci_low']:+.2%}"
+        )
     else:
-        outcome = "kept" if champ is not None and baseline.startswith("champion") else "rejected"
+        outcome = "rejected" if first_model else "kept"
         reason = (
             f"not significantly better than {baseline} by the margin: "
             f"{test['relative_improvement']:+.2%}, lower bound {test['ci_low']:+.2%} "
             f"<= margin {margin:.2%}"
         )
-        if outcome == "rejected":
-            reason = "no champion and " + reason
+        if first_model:
+            reason = f"no champion and {reason}; nor a good first model: " + _first_model_gap(
+                fraction, first_model_min_fraction, test["ci_low"], non_inferiority_margin
+            )
 
     decision = Decision(
         agent=agent,
@@ -338,6 +369,10 @@ def decide(
         guardrails=checks,
         decided_at=datetime.now(UTC).isoformat(timespec="seconds"),
         evidence=evidence,
+        rule=rule,
+        fraction_of_optimum=fraction,
+        first_model_min_fraction=first_model_min_fraction,
+        non_inferiority_margin=non_inferiority_margin,
         **test,
     )
     if outcome == "promoted" and apply:
@@ -349,6 +384,15 @@ def decide(
             _record(decision, report)
             raise
     return _record(decision, report)
+
+
+def _first_model_gap(fraction: float, min_fraction: float, ci_low: float, ni: float) -> str:
+    gaps = []
+    if not fraction >= min_fraction:
+        gaps.append(f"{fraction:.2%} of the exact optimum < {min_fraction:.0%}")
+    if not ci_low > -ni:
+        gaps.append(f"lower bound {ci_low:+.2%} <= -{ni:.2%} (significantly worse)")
+    return "; ".join(gaps)
 
 
 def _replace(d: Decision, **changes) -> Decision:
@@ -375,6 +419,8 @@ def _record(decision: Decision, report: bool) -> Decision:
         "forecourt.decision.ci_low": f"{decision.ci_low:.6f}",
         "forecourt.decision.p_value": f"{decision.p_value:.6g}",
         "forecourt.decision.margin": str(decision.margin),
+        "forecourt.decision.rule": decision.rule,
+        "forecourt.decision.fraction_of_optimum": f"{decision.fraction_of_optimum:.6f}",
         "forecourt.decision.scenarios": f"{decision.n_scenarios} (seed {decision.seed})",
         "forecourt.decision.guardrails": json.dumps(decision.guardrails)[:4000],
         "forecourt.decision.report": decision.report or "",

@@ -65,6 +65,10 @@ def _markdown(d: Decision, png: str) -> str:
             f"- relative improvement {d.relative_improvement:+.3%} "
             f"(paired bootstrap: lower bound {d.ci_low:+.3%}, upper {d.ci_high:+.3%}); "
             f"margin {d.margin:.2%}; paired t-test p = {d.p_value:.3g}",
+            f"- challenger holds {d.fraction_of_optimum:.2%} of the exact optimum; "
+            f"promotion rule: {d.rule or 'none met'} (a first model may be promoted "
+            f"non-inferior: >= {d.first_model_min_fraction:.0%} of the optimum and lower "
+            f"bound > -{d.non_inferiority_margin:.2%})",
             "",
             *rows,
             "",

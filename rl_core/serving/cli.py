@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from rl_core.market.model import OBJECTIVES, check_objective
@@ -19,16 +20,20 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("serve", help="run the pricing inference server (SageMaker API)")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback)")
     p.add_argument("--port", type=int, default=8080, help="port (SageMaker's is 8080)")
+    # the environment Terraform gives the serving container, so the CLI and the image agree
     p.add_argument(
         "--source",
-        default="registry",
+        default=os.environ.get("FORECOURT_SERVING_SOURCE") or "registry",
         help="'registry' (the champion alias) or a folder of <agent>/<version>/ bundles "
-        "with <agent>/CHAMPION naming the version",
+        "with <agent>/CHAMPION naming the version (default: $FORECOURT_SERVING_SOURCE, "
+        "else registry)",
     )
     p.add_argument(
         "--agents",
-        default=",".join(OBJECTIVES),
-        help=f"comma-separated agents to serve (default: {','.join(OBJECTIVES)})",
+        default=os.environ.get("FORECOURT_AGENT") or ",".join(OBJECTIVES),
+        help="comma-separated agents to serve; /ping is healthy only when every one of them "
+        f"has a champion loaded (default: $FORECOURT_AGENT, else {','.join(OBJECTIVES)}, "
+        "the agents `make demo` trains)",
     )
     p.add_argument(
         "--refresh-interval",

@@ -32,7 +32,12 @@ from rl_core.validation.config import ValidationConfig
 from rl_core.validation.errors import DataReadError, ValidationFailedError
 from rl_core.validation.frame import prepare_frame
 from rl_core.validation.reader import Delivery, infer_day, open_delivery, read_delivery
-from rl_core.validation.reference import DayProfile, TrailingWindow, profile_day
+from rl_core.validation.reference import (
+    DayProfile,
+    TrailingWindow,
+    profile_day,
+    read_reference_day,
+)
 from rl_core.validation.result import PASSED, CheckResult, ValidationResult, jsonable
 from rl_core.validation.suite import (
     BATCH_RESULT_FORMAT,
@@ -362,7 +367,7 @@ class _Run:
 
     def window(self, day: date) -> TrailingWindow:
         """Accepted days before `day`: this backfill's, else what the store holds."""
-        from rl_core.data.store import list_days, read_day
+        from rl_core.data.store import list_days
 
         if self._store_days is None:
             self._store_days = set(list_days(self.store_root))
@@ -373,7 +378,7 @@ class _Run:
                 profiles.append(self.accepted[x])
             elif x in self._store_days:
                 if x not in self._store_profiles:
-                    frame = read_day(self.store_root, x)
+                    frame = read_reference_day(self.store_root, x)
                     self._store_profiles[x] = profile_day(x, frame, self.config)
                 profiles.append(self._store_profiles[x])
         return TrailingWindow(profiles)

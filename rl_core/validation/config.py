@@ -15,6 +15,13 @@ gallons for litres) or another market's feed looks like. PSI has no hard limit b
 (it saturates at a value that depends on the bins), but one can be set. `unit_cost` is not
 drift-checked by default: it is one wholesale price for a region that moves as a whole, so
 its distribution is a point mass that jumps; its band is what checks it.
+
+The economic defaults: on synthetic days 3-13% of stations price below cost, and none on
+the real single-station file, so "more than half below cost" is a unit or column error, not
+a price war. A day's median volume moves by well under 2x from one day to the next (6,100
+to 7,000 L on synthetic days); 10x either way is a unit error (kilolitres, millilitres) or
+another column, while gallons (3.8x) are left to the volume drift check. Without a window,
+a median station day outside 50..100,000 L is implausible (a typical one sells 5-15 kL).
 """
 
 from __future__ import annotations
@@ -43,6 +50,15 @@ class ValidationConfig:
     competitor_price_min: float = 0.50
     competitor_price_max: float = 5.00
     volume_max: float = 1_000_000.0  # litres a station sells in a day; 0 is allowed
+
+    # station ids: canonical form (trimmed, upper case) of at most this many characters
+    station_id_max_length: int = 64
+
+    # economic plausibility of the whole day (see economics.py)
+    max_below_cost_share: float = 0.50  # fail when more of the rows have price < unit_cost
+    volume_scale_max_ratio: float = 10.0  # day's median volume vs the window's, either way
+    volume_median_min: float = 50.0  # litres: the day's median without a window to compare
+    volume_median_max: float = 100_000.0  # litres: the same, upper bound
 
     # which of the optional-in-the-wild columns a day must carry
     require_volume: bool = True
@@ -79,6 +95,17 @@ class ValidationConfig:
                 problems.append(f"{name} band {lo}..{hi} must satisfy 0 <= min < max")
         if self.volume_max <= 0:
             problems.append(f"volume_max={self.volume_max} must be positive")
+        if not 1 <= self.station_id_max_length <= 255:
+            problems.append(f"station_id_max_length={self.station_id_max_length} must be in 1..255")
+        if not 0 < self.max_below_cost_share <= 1:
+            problems.append(f"max_below_cost_share={self.max_below_cost_share} must be in (0, 1]")
+        if not self.volume_scale_max_ratio > 1:
+            problems.append(f"volume_scale_max_ratio={self.volume_scale_max_ratio} must be > 1")
+        if not 0 <= self.volume_median_min < self.volume_median_max:
+            problems.append(
+                f"volume median band {self.volume_median_min}..{self.volume_median_max} "
+                "must satisfy 0 <= min < max"
+            )
         if self.trailing_days < 1:
             problems.append(f"trailing_days={self.trailing_days} must be >= 1")
         if not 0 <= self.max_station_shortfall < 1:

@@ -5,12 +5,18 @@ midnight timestamps (values that do not parse become NaT, which the suite's "dat
 and parseable" expectation then counts), and pandas' string columns become `object` columns,
 because GX 1.24's type expectations do not recognise pandas 3's `str` dtype (they then check
 each value's Python type instead). A price delivered as text stays text, for the suite to fail.
+
+The one value change is deliberate: station ids take their canonical form (ids.py: trimmed,
+upper case), so uniqueness, station counts and the store all see the same ids, and `" s1"`
+and `"S1"` on one day are a duplicate. Reports still show the ids as delivered.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 from pandas.api import types as ptypes
+
+from rl_core.validation.ids import canonical_station_ids
 
 DATE_DTYPE = "datetime64[ns]"
 
@@ -34,7 +40,8 @@ def parse_dates(column: pd.Series) -> pd.Series:
 
 
 def prepare_frame(raw: pd.DataFrame) -> pd.DataFrame:
-    """The frame GX validates: same rows and columns as `raw` (index reset), see module doc."""
+    """The frame GX validates: same rows and columns as `raw` (index reset), canonical
+    station ids; see the module doc."""
     frame = raw.reset_index(drop=True).copy(deep=False)
     frame.columns = [str(c) for c in frame.columns]
     for name in frame.columns:
@@ -43,4 +50,6 @@ def prepare_frame(raw: pd.DataFrame) -> pd.DataFrame:
             frame[name] = parse_dates(col)
         elif isinstance(col.dtype, pd.StringDtype):
             frame[name] = col.astype("object").where(col.notna(), None)
+    if "station_id" in frame.columns:
+        frame["station_id"] = canonical_station_ids(frame["station_id"])
     return frame

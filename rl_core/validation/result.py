@@ -1,9 +1,10 @@
 """What a validation found: one `CheckResult` per check, gathered in a `ValidationResult`.
 
 A check is an expectation of the GX suite, the station count against the trailing norm, the
-drift of one column, or reading the file. Its status is passed, failed, warning (drift above
-the warn threshold) or skipped (nothing to compare against). The day is valid when no check
-failed. `summary()` is the text a person reads; `to_dict()` is the JSON report.
+drift of one column, an economic whole-day check, or reading the file. Its status is passed,
+failed, warning (drift above the warn threshold) or skipped (nothing to compare against).
+The day is valid when no check failed. `summary()` is the text a person reads; `to_dict()`
+is the JSON report.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ PASSED, FAILED, WARNING, SKIPPED = "passed", "failed", "warning", "skipped"
 class CheckResult:
     name: str  # short id, e.g. "price_in_band"
     description: str  # what must hold, for a person
-    kind: str  # "expectation" | "stations" | "drift" | "read"
+    kind: str  # "expectation" | "stations" | "drift" | "economics" | "read"
     status: str
     column: str | None = None
     expectation: str | None = None  # GX expectation type
@@ -210,6 +211,8 @@ def _short(value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return f"{value:.6g}"
     text = "NaN" if value is None else str(value)
+    if not text.isprintable():  # a NUL or newline in a delivered id: show it escaped
+        text = repr(text)[1:-1]
     return text if len(text) <= 40 else text[:37] + "..."
 
 

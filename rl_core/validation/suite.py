@@ -7,8 +7,8 @@ the day: the expected day is a suite parameter (`$PARAMETER: day`), so one suite
 whole backfill. `GXRunner` keeps one ephemeral context per distinct suite and runs it on a
 DataFrame (result format SUMMARY: counts plus up to 20 example values and row indices).
 
-Station counts and drift against the trailing window are not expectations on one batch; they
-live in stations.py and drift.py.
+Station counts, drift and the economic checks (whole-day figures, mostly against the trailing
+window) are not expectations on one batch; they live in stations.py, drift.py, economics.py.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pandas as pd
 
 from rl_core.validation._gx import RunIdentifier, ephemeral_context, gx, gxe
 from rl_core.validation.config import ValidationConfig
+from rl_core.validation.ids import station_id_pattern
 
 SUITE_NAME = "forecourt_pricing_day"
 DATA_SOURCE, ASSET, BATCH = "forecourt", "pricing", "delivered_day"
@@ -113,8 +114,16 @@ def build_checks(
             gxe.ExpectColumnValuesToNotBeNull(column="station_id"),
         ),
         Check(
+            "station_id_format",
+            f"station_id, trimmed and upper-cased, is 1-{config.station_id_max_length} of "
+            "A-Z 0-9 - _ . (no leading '.', no '..', nothing path-like)",
+            gxe.ExpectColumnValuesToMatchRegex(
+                column="station_id", regex=station_id_pattern(config.station_id_max_length)
+            ),
+        ),
+        Check(
             "date_station_unique",
-            "one row per (date, station_id)",
+            "one row per (date, station_id), ids compared trimmed and upper-cased",
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["date", "station_id"]),
         ),
         Check(
@@ -184,7 +193,7 @@ def build_checks(
 
 def suite_key(config: ValidationConfig, value_columns: tuple[str, ...], multi_day: bool) -> tuple:
     bands = tuple(config.band(c) for c in value_columns)
-    return (config.required_columns, value_columns, bands, multi_day)
+    return (config.required_columns, value_columns, bands, config.station_id_max_length, multi_day)
 
 
 @dataclass

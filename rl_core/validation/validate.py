@@ -27,6 +27,7 @@ from rl_core.errors import ForecourtError
 from rl_core.validation import publish
 from rl_core.validation.config import ValidationConfig
 from rl_core.validation.drift import drift_checks
+from rl_core.validation.economics import economic_checks
 from rl_core.validation.errors import DataReadError, ValidationFailedError
 from rl_core.validation.frame import prepare_frame
 from rl_core.validation.reader import Delivery, infer_day, open_delivery, read_delivery
@@ -89,8 +90,13 @@ def evaluate(
 def window_checks(
     frame: pd.DataFrame, window: TrailingWindow | None, config: ValidationConfig
 ) -> list[CheckResult]:
-    """The checks against the trailing window: station count, then drift per column."""
-    return [station_check(station_ids(frame), window, config), *drift_checks(frame, window, config)]
+    """The whole-day checks: station count, drift per column, then economic plausibility
+    (the trailing window is their reference; without one most are skipped)."""
+    return [
+        station_check(station_ids(frame), window, config),
+        *drift_checks(frame, window, config),
+        *economic_checks(frame, window, config),
+    ]
 
 
 def utc_now() -> str:
