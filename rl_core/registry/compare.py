@@ -149,13 +149,13 @@ def bundle_policy(bundle: PolicyBundle, market: Market) -> Policy:
         prev = prices[torch.round(obs[:, PREV] * (market.n_prices - 1)).long()]
         width = market.price_max - market.price_min
         cost = market.price_min + obs[:, COST] * width
-        choke = market.price_min + obs[:, LEVEL] * width
+        choke = market.price_max + obs[:, LEVEL] * width  # column 3 counts from the ceiling
         own_width = own.price_max - own.price_min
         own_obs = encode_torch(
             obs[:, DAY],
             nearest(own_prices, prev).float() / (own.n_prices - 1),
             (cost - own.price_min) / own_width,
-            (choke - own.price_min) / own_width,
+            (choke - own.price_max) / own_width,
         )
         return nearest(prices, own_prices[module(own_obs).argmax(1)])
 
