@@ -4,7 +4,11 @@ Each step is one day. The agent picks a price level; the market answers with the
 sold; the reward is those litres (`GasStationDemand-v0`) or the profit
 (price - unit cost) * litres (`GasStationProfit-v0`).
 
-Action space: `Discrete(n_prices)`, action i charges `market.prices[i]` $/L (floor >= 0).
+Action space: `Discrete(n_prices)`, action i asks for `market.prices[i]` $/L (floor >= 0).
+With a daily move limit (`market.max_daily_move`, None: none) a price more than that many
+$/L from yesterday's (the initial price on day 0) is clipped to the nearest allowed grid
+level, and that is the price charged: the station cannot move further in a day. The action
+space stays `Discrete(n_prices)`: a clipped action is the allowed one in every respect.
 
 Observation space: `Box(4,)` float32, laid out in `rl_core.envs.observation`: day fraction,
 yesterday's price level, today's unit cost and the station's demand level (its choke price),
@@ -12,7 +16,8 @@ the last three on the price grid's scale. The agent never sees tomorrow's cost. 
 episode terminates after `horizon` days (time is part of the state, so this is a true
 termination, not a truncation).
 
-Info: `price`, `volume` (litres sold), `profit`, `unit_cost`, `day`.
+Info: `price` (the price charged), `clipped` (the move limit changed the asked price),
+`volume` (litres sold), `profit`, `unit_cost`, `day`.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class GasStationEnv(gym.Env):
         self.observation_space = spaces.Box(low=low, high=high, dtype=np.float32)
         self._prices = self.market.prices
         self._costs = self.market.costs
+        self._move_lo, self._move_hi = self.market.move_bounds()
         self._day = 0
         self._prev = self.market.initial_index
         self._last_info: dict[str, Any] = {}
@@ -78,7 +84,8 @@ class GasStationEnv(gym.Env):
     def step(self, action):
         if not self.action_space.contains(action):
             raise ValueError(f"action {action!r} is not in {self.action_space}")
-        action = int(action)
+        asked = int(action)
+        action = min(max(asked, int(self._move_lo[self._prev])), int(self._move_hi[self._prev]))
         price, prev_price = self._prices[action], self._prices[self._prev]
         cost = self._costs[self._day]
         litres = float(self.market.demand.demand(price, prev_price))
@@ -89,6 +96,7 @@ class GasStationEnv(gym.Env):
         reward = litres if self.objective == "demand" else profit
         info = {
             "price": float(price),
+            "clipped": action != asked,
             "volume": litres,
             "profit": float(profit),
             "unit_cost": float(cost),

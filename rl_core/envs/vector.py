@@ -10,6 +10,10 @@ series): with `sample=True` every slot picks a random market of the pool at each
 start; otherwise slot k runs market k (or every slot the one market given). All markets
 share `horizon` and `n_prices`, so all episodes end on the same step; the batch then
 resets itself and the returned observation is already the next episode's first.
+
+A market's daily move limit (`Market.max_daily_move`) clips each action into the levels
+allowed after yesterday's (precomputed per market and yesterday's level), as the
+gymnasium env does; `last_actions` holds the levels charged on the last step.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 import torch
 
 from rl_core.envs.observation import COST, DAY, LEVEL, OBS_DIM, PREV, demand_level_feature
-from rl_core.evaluation.optimum import batch_litres
+from rl_core.evaluation.optimum import batch_litres, batch_move_bounds
 from rl_core.market.model import Market, check_objective
 
 
@@ -83,6 +87,11 @@ class VectorGasStation:
         self.initial_pool = torch.as_tensor(
             [m.initial_index for m in pool], dtype=torch.long, device=self.device
         )
+        # move_lo/hi[k * n + j]: the lowest/highest level market k allows after level j
+        self.limited = any(m.max_daily_move is not None for m in pool)
+        lo, hi = batch_move_bounds(pool)
+        self.move_lo = torch.as_tensor(lo.reshape(-1), dtype=torch.long, device=self.device)
+        self.move_hi = torch.as_tensor(hi.reshape(-1), dtype=torch.long, device=self.device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.reset()
 
@@ -117,8 +126,16 @@ class VectorGasStation:
         self._assign_markets()
         return self._observe()
 
+    def charged(self, actions: torch.Tensor) -> torch.Tensor:
+        """The levels charged for `actions` today: clipped to each slot's move limit."""
+        if not self.limited:
+            return actions
+        row = self.margin_base + self.prev
+        return torch.maximum(torch.minimum(actions, self.move_hi[row]), self.move_lo[row])
+
     def expected_step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Noise-free (litres, reward) of `actions` today, without advancing the day."""
+        """Noise-free (litres, reward) of `actions` (as charged) today, without advancing."""
+        actions = self.charged(actions)
         litres = self.litres[self.row_base + self.prev * self.n_prices + actions]
         return litres, litres * self._margin(actions)
 
@@ -132,6 +149,8 @@ class VectorGasStation:
         `done` is True for the whole batch on the last day; the observation returned then
         is the first of the next episode (a terminal state is never bootstrapped from).
         """
+        actions = self.charged(actions)
+        self.last_actions = actions
         litres = self.litres[self.row_base + self.prev * self.n_prices + actions]
         if self.noisy:
             eps = torch.randn(self.num_envs, generator=self.generator, device=self.device)

@@ -50,19 +50,20 @@ class Evaluation:
 
 @torch.no_grad()
 def rollout(policy: Policy, markets: Sequence[Market], objective: str) -> np.ndarray:
-    """Price levels (scenarios, horizon) the policy charges, noise-free."""
+    """Price levels (scenarios, horizon) the policy charges, noise-free (its levels clipped
+    to each market's daily move limit, as the environments charge them)."""
     env = VectorGasStation(markets, objective, noise=False)
     obs = env.reset()
     actions = np.empty((len(markets), env.horizon), dtype=np.int64)
     for t in range(env.horizon):
-        a = policy(obs)
-        actions[:, t] = a.cpu().numpy()
-        obs, _, _ = env.step(a)
+        obs, _, _ = env.step(policy(obs))
+        actions[:, t] = env.last_actions.cpu().numpy()
     return actions
 
 
 def path_metrics(market: Market, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected (litres, profit) per day of a price-level path in `market`."""
+    """Expected (litres, profit) per day of a price-level path in `market` (as charged)."""
+    actions = market.charged_path(actions)
     prices = market.prices
     prev = np.concatenate([[market.initial_index], actions[:-1]])
     litres = market.demand.demand(prices[actions], prices[prev])
