@@ -32,7 +32,7 @@ from rl_core.evaluation.network import evaluate_network, recommend_prices
 from rl_core.evaluation.optimum import solve, solve_batch
 from rl_core.market.calibration import calibrate
 from rl_core.market.costs import sydney_markets
-from rl_core.market.model import Market
+from rl_core.market.model import MAX_DAILY_MOVE, Market
 from rl_core.market.network import StationNetwork
 from rl_core.market.synthetic import synthetic_network
 from rl_core.registry.compare import bundle_policy
@@ -224,6 +224,24 @@ def test_a_bundle_from_before_the_station_feature_still_prices(tmp_path):
     np.testing.assert_allclose(got.price, market.prices[expected.numpy()])
 
 
+def test_served_prices_obey_the_bundle_markets_move_limit(tmp_path):
+    """A policy that always asks for the ceiling is served the highest allowed price."""
+    net = QNetwork(4, 21, (16,)).eval()
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.zero_()
+        net.head.bias[-1] = 1.0  # advantage of the last level (the ceiling)
+    batch = torch.export.Dim("batch", min=1)
+    program = torch.export.export(net, (torch.zeros(2, 4),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, tmp_path / "policy.pt2")
+    market = Market(max_daily_move=0.30)
+    meta = {"format": 1, "agent": "profit", "market": market.to_dict(), "observation": FEATURES}
+    (tmp_path / "bundle.json").write_text(json.dumps(meta))
+    model = LoadedModel.load(read_bundle(tmp_path), "1")
+    got = model.predict(np.zeros(21), market.prices, np.full(21, market.unit_cost))
+    np.testing.assert_allclose(got.price, market.prices[np.minimum(np.arange(21) + 6, 20)])
+
+
 # ---- learning ------------------------------------------------------------------------
 # Every training of this section runs in a pool of 2 processes (the machine's 2 cores):
 # 6 profit agents (~25 s each on one core) and 2 demand agents, ~90 s in all. Selecting a
@@ -241,10 +259,10 @@ def first_day_pairs(agent: np.ndarray, optimal: np.ndarray) -> float:
 
 
 def train_job(n_stations: int, seed: int, objective: str) -> dict:
-    """One network, one agent: what the assertions need (picklable, for the pool)."""
-    network = StationNetwork.from_calibration(
-        calibrate(synthetic_network(n_stations, seed=seed).history())
-    )
+    """One network, one agent: what the assertions need (picklable, for the pool). The
+    market carries the daily run's move limit, as `steps.calibrate` sets it."""
+    calibration = calibrate(synthetic_network(n_stations, seed=seed).history())
+    network = StationNetwork.from_calibration(calibration.with_move_limit(MAX_DAILY_MOVE))
     steps = {"total_env_steps": DEMAND_ENV_STEPS} if objective == "demand" else {}
     result = train_network(network, objective, network_config(seed=seed, **steps))
     ev = result.evaluation
@@ -255,7 +273,14 @@ def train_job(n_stations: int, seed: int, objective: str) -> dict:
         "optimal_first_levels": int(len(np.unique(ev.optimal_actions[:, 0]))),
         "first_day_pairs": first_day_pairs(ev.actions[:, 0], ev.optimal_actions[:, 0]),
         "recommendations_match": recommended == pytest.approx(ev.recommendations()),
+        "largest_move": largest_move(network, ev.prices),
     }
+
+
+def largest_move(network: StationNetwork, prices: np.ndarray) -> float:
+    """The largest day-to-day move ($/L) of the stations' price paths, day 0 included."""
+    start = np.array([[m.prices[m.initial_index]] for m in network.markets()])
+    return float(np.abs(np.diff(np.concatenate([start, prices], axis=1), axis=1)).max())
 
 
 @pytest.fixture(scope="module")
@@ -276,6 +301,7 @@ def test_one_agent_reaches_99_percent_of_the_networks_optimum(trained, job):
     label = f"{job[2]} agent, {job[0]} stations, seed {job[1]}: {got}"
     assert got["fraction_of_optimum"] >= 0.99, label
     assert got["recommendations_match"], label
+    assert got["largest_move"] <= MAX_DAILY_MOVE + 1e-9, label
     # station-aware: where the stations' optimal first-day prices differ, so do the agent's
     if job[2] == "profit":
         assert got["optimal_first_levels"] > 1, label

@@ -21,7 +21,7 @@ from rl_core.evaluation.optimum import solve_batch
 from rl_core.market.network import StationNetwork
 from rl_core.market.synthetic import synthetic_network
 from rl_core.pipeline import steps
-from rl_core.registry.compare import network_scenarios
+from rl_core.registry.compare import Guardrails, network_scenarios
 from rl_core.serving import DirectorySource, LoadedModel, create_app, recommend_batch
 from rl_core.training.bundle import read_bundle
 
@@ -44,16 +44,6 @@ def _seed_store(store) -> None:
     history = synthetic_network(STATIONS, seed=0).history(days=100, start=DAY - timedelta(days=99))
     for day, frame in history.groupby("date"):
         write_day(store, day.date(), frame)
-
-
-def _approve(version: str) -> None:
-    """Make the challenger champion if the comparison did not (as an operator could): the
-    recommendation path is under test here, not the decision, which can reject an agent
-    that mirrors the optimum's large moves at low-level stations (see the report)."""
-    from rl_core.registry import champion_version, promote
-
-    if champion_version("profit") is None:
-        promote("profit", version, expected_champion=None, reason="test: approved")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +69,6 @@ def run(tmp_path_factory):
         out["registered"] = steps.register_challenger(plan, "profit")
         out["decision"] = steps.evaluate_vs_champion(plan, "profit")
         out["promotion"] = steps.promote_or_keep(plan, "profit")
-        _approve(out["registered"]["version"])
         out["recommendations"] = steps.write_recommendations(plan)
         out["network"] = StationNetwork.from_dict(steps.load(plan.folder, "network.json"))
         yield out
@@ -94,6 +83,8 @@ def test_calibrate_saves_the_network_and_each_stations_fit_quality(run):
     assert set(fit) == {"station_id", "n_rows", "intercept_se", "source", "weight"}
     assert fit["n_rows"] >= 80 and fit["source"] == "own"
     assert len(run["network"]) == STATIONS
+    # the daily move limit is part of the market trained and decided on: the guardrail's
+    assert run["network"].market.max_daily_move == Guardrails().max_daily_move
 
 
 def test_trials_search_the_network_space_and_score_every_station(run):
@@ -120,6 +111,16 @@ def test_champion_and_challenger_are_compared_over_the_stations(run):
     assert {g["name"] for g in decision["guardrails"]} >= {"price_band", "max_daily_move"}
 
 
+def test_a_good_challenger_passes_the_guardrails_and_is_promoted(run):
+    """The optimum under the move limit cannot swing by more than the guardrail allows, so
+    an agent near it is promoted by the real decision (no champion yet: a good first model)."""
+    decision = run["decision"]
+    assert all(g["passed"] for g in decision["guardrails"]), decision["guardrails"]
+    assert decision["outcome"] == "promoted", decision["summary"]
+    assert run["promotion"]["action"] == "promoted"
+    assert run["promotion"]["champion_version"] == run["registered"]["version"]
+
+
 def test_tomorrows_prices_differ_per_station_where_the_optimum_does(run):
     from rl_core.serving.batch import read_recommendations
 
@@ -135,6 +136,9 @@ def test_tomorrows_prices_differ_per_station_where_the_optimum_does(run):
     agent = frame.loc[network.station_ids, "price"].to_numpy()
     assert len(np.unique(optimal_price)) > 1  # the network's optimum differs per station
     assert first_day_pairs(agent, optimal_price) >= 0.7
+    # and each station's price moves at most the limit from today's (on the grid)
+    today = np.array([m.prices[m.initial_index] for m in network.markets()])
+    assert np.abs(agent - today).max() <= network.market.max_daily_move + 1e-9
 
 
 def test_a_station_the_champion_does_not_know_gets_the_network_level(run):

@@ -16,7 +16,12 @@ import torch
 
 from rl_core.envs.observation import observe
 from rl_core.evaluation.evaluate import Policy, rollout
-from rl_core.evaluation.optimum import BatchOptimum, batch_path_metrics, solve_batch
+from rl_core.evaluation.optimum import (
+    BatchOptimum,
+    batch_move_bounds,
+    batch_path_metrics,
+    solve_batch,
+)
 from rl_core.market.model import Market, check_objective
 from rl_core.market.network import StationNetwork
 
@@ -107,12 +112,17 @@ def evaluate_network(
 
 @torch.no_grad()
 def recommend_prices(policy: Policy, network: StationNetwork) -> dict[str, float]:
-    """Tomorrow's price ($/L) per station: the policy's day-0 price from its last price.
+    """Tomorrow's price ($/L) per station: the policy's day-0 price from its last price,
+    clipped to the station's daily move limit (the price it may charge).
 
     One forward pass over all stations (the observation of `rl_core.envs.observation`).
     """
     markets = network.markets()
     obs = np.stack([observe(m, 0, m.initial_index) for m in markets])
     levels = policy(torch.from_numpy(obs)).cpu().numpy()
+    start = np.array([m.initial_index for m in markets])
+    lo, hi = batch_move_bounds(markets)
+    rows = np.arange(len(markets))
+    levels = np.clip(levels, lo[rows, start], hi[rows, start])
     prices = np.stack([m.prices for m in markets])[np.arange(len(markets)), levels]
     return dict(zip(network.station_ids, prices.tolist(), strict=True))

@@ -22,6 +22,7 @@ set to 0 is dropped and the model refitted, so the market holds the restricted f
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -120,6 +121,11 @@ class Calibration:
     # per-station evidence for station-aware markets (rl_core.market.network)
     station_fits: dict[str, StationFit] = field(default_factory=dict)
 
+    def with_move_limit(self, max_daily_move: float | None) -> Calibration:
+        """The same calibration, its market limited to `max_daily_move` $/L a day (the
+        business rule the daily run trains and decides under, `Market.max_daily_move`)."""
+        return dataclasses.replace(self, market=self.market.replace(max_daily_move=max_daily_move))
+
     def to_dict(self) -> dict:
         return {
             "market": self.market.to_dict(),
@@ -163,7 +169,8 @@ class Calibration:
             f"noise_std {d.noise_std:.3f}",
             f"  prices {m.price_min:.3f}..{m.price_max:.3f} $/L in {m.n_prices} steps, "
             f"unit cost {m.unit_cost:.3f}, yesterday's price {m.initial_price:.3f}, "
-            f"horizon {m.horizon} days",
+            f"horizon {m.horizon} days"
+            + ("" if m.max_daily_move is None else f", moves <= {m.max_daily_move:.2f} $/L a day"),
         ]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)

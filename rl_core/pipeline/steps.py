@@ -122,9 +122,11 @@ def validate(plan: Plan) -> dict:
 def calibrate(plan: Plan) -> dict:
     """Fit the demand model on the trailing window; writes market.json and the station
     network (network.json: each station's demand level, cost offset and which fallback it
-    got, `rl_core.market.network`) into the run folder."""
+    got, `rl_core.market.network`) into the run folder. The market carries the daily move
+    limit (`MAX_DAILY_MOVE`, the guardrail's value): prices move at most that much a day."""
     from rl_core.data.store import read_window
     from rl_core.market.calibration import calibrate as fit
+    from rl_core.market.model import MAX_DAILY_MOVE
 
     validation = _need(plan.folder, "validation.json", "validate")
     if not validation.get("valid"):
@@ -132,7 +134,9 @@ def calibrate(plan: Plan) -> dict:
     started = time.perf_counter()
     days = plan.params.calibration_days
     day = date.fromisoformat(plan.day)
-    cal = fit(read_window(plan.store, day, days))
+    # the business's daily move limit is part of the market the trials train on and the
+    # decision compares in, so the agent and the exact optimum obey the move guardrail
+    cal = fit(read_window(plan.store, day, days)).with_move_limit(MAX_DAILY_MOVE)
     log.info("%s", cal.summary())
     market_file = save(plan.folder, "market.json", cal.to_dict())
     network = _build_network(cal)

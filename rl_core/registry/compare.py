@@ -46,7 +46,7 @@ from rl_core.envs.observation import COST, DAY, LEVEL, PREV, encode_torch
 from rl_core.evaluation.baselines import best_constant_price, constant_policy
 from rl_core.evaluation.evaluate import Evaluation, Policy, evaluate_policy
 from rl_core.evaluation.optimum import solve
-from rl_core.market.model import Market, check_objective
+from rl_core.market.model import MAX_DAILY_MOVE, Market, check_objective
 from rl_core.market.network import StationNetwork
 from rl_core.registry.errors import ChampionChangedError
 from rl_core.registry.promotion import champion_version, download_bundle, promote
@@ -57,7 +57,9 @@ from rl_core.training.bundle import PolicyBundle
 @dataclass(frozen=True)
 class Guardrails:
     price_band: tuple[float, float] | None = None  # allowed ($/L); None: today's price grid
-    max_daily_move: float = 0.30  # $/L between consecutive days of a plan (day 0 excluded)
+    # $/L between consecutive days of a plan (day 0 excluded); the daily run's markets carry
+    # the same limit (rl_core.market.model.MAX_DAILY_MOVE), so its agents are trained inside it
+    max_daily_move: float = MAX_DAILY_MOVE
     profit_never_loses: bool = True  # profit agent: mean planned profit >= 0
 
 

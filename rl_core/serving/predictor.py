@@ -5,8 +5,9 @@ observation the policy was trained on (`rl_core.envs.observation`):
     [day / horizon, yesterday's grid level / (n_prices - 1), cost on the grid's scale,
      the station's demand level on the grid's scale (default: the bundle market's own)]
 The station's demand level comes from the request, else from the bundle's network by
-station id, else the network's level (the fallback; `resolve_levels`). The greedy level is
-turned back into $/L on the bundle market's grid; the expected volume is that market's
+station id, else the network's level (the fallback; `resolve_levels`). The greedy level,
+clipped to the bundle market's daily move limit from yesterday's level, is turned back into
+$/L on the bundle market's grid; the expected volume is that market's
 noise-free demand at the station's level and (price, yesterday's price snapped to the
 grid), and the expected profit (price - unit cost) * volume.
 """
@@ -123,6 +124,7 @@ class LoadedModel:
         obs = obs[:, : len(self.bundle.features)]  # a pre-station-feature bundle reads 3
         with torch.no_grad():
             action = self.policy(torch.from_numpy(obs)).argmax(1).numpy()
+        action = m.clip_levels(prev_index, action)  # the bundle market's daily move limit
         price = prices[action]
         volume = _expected_volume(m, _base_demand(m, level), price, prices[prev_index])
         return Prediction(price, volume, (price - uc) * volume)
