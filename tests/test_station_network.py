@@ -225,12 +225,12 @@ def test_a_bundle_from_before_the_station_feature_still_prices(tmp_path):
 
 
 def test_served_prices_obey_the_bundle_markets_move_limit(tmp_path):
-    """A policy that always asks for the ceiling is served the highest allowed price."""
+    """A policy whose Q rises with the price is served the highest allowed price."""
     net = QNetwork(4, 21, (16,)).eval()
     with torch.no_grad():
         net.head.weight.zero_()
         net.head.bias.zero_()
-        net.head.bias[-1] = 1.0  # advantage of the last level (the ceiling)
+        net.head.bias[1:] = torch.arange(21.0)  # advantages [V, A_1..A_n]: the ceiling best
     batch = torch.export.Dim("batch", min=1)
     program = torch.export.export(net, (torch.zeros(2, 4),), dynamic_shapes=({0: batch},))
     torch.export.save(program, tmp_path / "policy.pt2")

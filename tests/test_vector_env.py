@@ -205,3 +205,25 @@ def test_expected_step_and_step_charge_the_clipped_levels():
             if m.max_daily_move is not None:
                 move = abs(m.prices[want] - m.prices[int(prev[k])])
                 assert move <= m.max_daily_move + 1e-9
+
+
+def test_the_agents_action_mask_is_the_envs_move_limit():
+    """With the pool's move bounds the DQN acts, explores and bootstraps on allowed levels."""
+    from rl_core.agents.dqn import DQNAgent, DQNConfig
+    from rl_core.market.model import shared_move_bounds
+
+    market = SINGLE_LIMITED
+    bounds = shared_move_bounds([market])
+    assert shared_move_bounds([SINGLE]) is None  # no limit: no mask, training unchanged
+    assert shared_move_bounds([market, market.replace(max_daily_move=0.3)]) is None
+    agent = DQNAgent(4, market.n_prices, DQNConfig(hidden=(8,)), move_bounds=bounds)
+    vec = VectorGasStation(market, "profit", 256, noise=False)
+    obs = vec.reset()
+    rng = torch.Generator().manual_seed(0)
+    lo, hi = (torch.as_tensor(b)[vec.prev] for b in bounds)
+    for epsilon in (1.0, 0.0):
+        a = agent.act(obs, epsilon, rng)
+        assert ((a >= lo) & (a <= hi)).all()
+        torch.testing.assert_close(vec.charged(a), a)  # nothing left for the env to clip
+    assert ((agent.greedy(obs) >= lo) & (agent.greedy(obs) <= hi)).all()
+    assert len(torch.unique(agent.act(obs, 1.0, rng))) == int(hi[0] - lo[0] + 1)

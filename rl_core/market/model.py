@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -222,3 +223,15 @@ def check_objective(objective: str) -> str:
             f"unknown agent {objective!r}: choose one of {', '.join(OBJECTIVES)}"
         )
     return objective
+
+
+def shared_move_bounds(markets: Sequence[Market]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The pool's move limit as (lo, hi) per yesterday's level, for the agent's action mask:
+    None when no market is limited, or when they differ (the env's clipping then applies)."""
+    if all(m.max_daily_move is None for m in markets):
+        return None
+    bounds = [m.move_bounds() for m in markets]
+    same = all(
+        np.array_equal(b[0], bounds[0][0]) and np.array_equal(b[1], bounds[0][1]) for b in bounds
+    )
+    return bounds[0] if same else None

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from rl_core.agents.dqn import allowed_argmax
 from rl_core.envs.observation import COST, DAY, LEVEL, PREV, encode_torch
 from rl_core.evaluation.baselines import best_constant_price, constant_policy
 from rl_core.evaluation.evaluate import Evaluation, Policy, evaluate_policy
@@ -148,7 +149,8 @@ def bundle_policy(bundle: PolicyBundle, market: Market) -> Policy:
     shares today's grid. Observations are translated into the bundle's own terms
     (yesterday's price to its nearest level, today's cost and the station's demand level
     onto its scale, see `rl_core.envs.observation`) and its price
-    back to today's nearest level; on the same grid this is the identity.
+    back to today's nearest level; on the same grid this is the identity. Its greedy level
+    ranges over those its own market's move limit allows (the agent's action mask).
     """
     net = bundle.load_policy()
     n_features = len(bundle.features)  # a pre-station-feature bundle reads 3 columns
@@ -169,20 +171,22 @@ def bundle_policy(bundle: PolicyBundle, market: Market) -> Policy:
     @torch.no_grad()
     def policy(obs: torch.Tensor) -> torch.Tensor:
         obs = obs.float()
+        prev_level = torch.round(obs[:, PREV] * (market.n_prices - 1)).long()
         if same_grid:
-            return module(obs).argmax(1)
-        prev = prices[torch.round(obs[:, PREV] * (market.n_prices - 1)).long()]
+            return allowed_argmax(module(obs), prev_level, own)
+        prev = prices[prev_level]
         width = market.price_max - market.price_min
         cost = market.price_min + obs[:, COST] * width
         choke = market.price_max + obs[:, LEVEL] * width  # column 3 counts from the ceiling
         own_width = own.price_max - own.price_min
+        own_prev = nearest(own_prices, prev)
         own_obs = encode_torch(
             obs[:, DAY],
-            nearest(own_prices, prev).float() / (own.n_prices - 1),
+            own_prev.float() / (own.n_prices - 1),
             (cost - own.price_min) / own_width,
             (choke - own.price_max) / own_width,
         )
-        return nearest(prices, own_prices[module(own_obs).argmax(1)])
+        return nearest(prices, own_prices[allowed_argmax(module(own_obs), own_prev, own)])
 
     return policy
 

@@ -5,8 +5,8 @@ observation the policy was trained on (`rl_core.envs.observation`):
     [day / horizon, yesterday's grid level / (n_prices - 1), cost on the grid's scale,
      the station's demand level on the grid's scale (default: the bundle market's own)]
 The station's demand level comes from the request, else from the bundle's network by
-station id, else the network's level (the fallback; `resolve_levels`). The greedy level,
-clipped to the bundle market's daily move limit from yesterday's level, is turned back into
+station id, else the network's level (the fallback; `resolve_levels`). The greedy level
+among those the bundle market's daily move limit allows after yesterday's is turned back into
 $/L on the bundle market's grid; the expected volume is that market's
 noise-free demand at the station's level and (price, yesterday's price snapped to the
 grid), and the expected profit (price - unit cost) * volume.
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from rl_core.agents.dqn import allowed_argmax
 from rl_core.envs.observation import PREV, demand_level_feature, observe_prices
 from rl_core.errors import ForecourtError
 from rl_core.market.model import Market
@@ -122,9 +123,9 @@ class LoadedModel:
         obs = observe_prices(m, day, yp, uc, level)
         prev_index = np.rint(obs[:, PREV] * (m.n_prices - 1)).astype(np.int64)
         obs = obs[:, : len(self.bundle.features)]  # a pre-station-feature bundle reads 3
-        with torch.no_grad():
-            action = self.policy(torch.from_numpy(obs)).argmax(1).numpy()
-        action = m.clip_levels(prev_index, action)  # the bundle market's daily move limit
+        with torch.no_grad():  # the greedy level inside the bundle market's daily move limit
+            q = self.policy(torch.from_numpy(obs))
+            action = allowed_argmax(q, torch.from_numpy(prev_index), m).numpy()
         price = prices[action]
         volume = _expected_volume(m, _base_demand(m, level), price, prices[prev_index])
         return Prediction(price, volume, (price - uc) * volume)

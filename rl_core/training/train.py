@@ -26,7 +26,7 @@ from rl_core.agents.replay_buffer import NStepCollector, ReplayBuffer
 from rl_core.envs.vector import VectorGasStation
 from rl_core.evaluation.evaluate import Evaluation, evaluate_policy
 from rl_core.evaluation.optimum import solve_batch
-from rl_core.market.model import Market, check_objective
+from rl_core.market.model import Market, check_objective, shared_move_bounds
 from rl_core.training.checkpoint import save_checkpoint
 
 TARGET_FRACTION = 0.99
@@ -118,7 +118,7 @@ def train(
             seed=cfg.seed,
         )
         scale = _reward_scale(cfg, pool, scenarios, optima, objective)
-        agent = DQNAgent(env.obs_dim, env.n_prices, cfg)
+        agent = DQNAgent(env.obs_dim, env.n_prices, cfg, move_bounds=shared_move_bounds(pool))
         buffer = ReplayBuffer(cfg.buffer_size, env.obs_dim)
         rng = torch.Generator().manual_seed(cfg.seed + 1)
         result = _loop(
