@@ -105,8 +105,8 @@ class DQNAgent:
     daily move limit rules out: greedy and exploratory actions and the Bellman target's max
     range over allowed levels only. Without the mask the env would clip a disallowed level
     to the nearest allowed one, but Q would then hold many duplicate estimates of each
-    boundary level whose max is biased upward (measured: 98.7% of the optimum instead of
-    99.4% on a 2,000-station network).
+    boundary level whose max is biased upward (measured on the 2,000-station synthetic
+    network, seed 1: 98.7% of the optimum without the mask, 99.2% with it).
     """
 
     def __init__(
@@ -121,9 +121,9 @@ class DQNAgent:
         self.n_actions = n_actions
         self.device = torch.device(device)
         self.move_bounds = move_bounds
-        self._disallowed = None if move_bounds is None else disallowed_table(*move_bounds)
-        self._disallowed = None if self._disallowed is None else self._disallowed.to(self.device)
+        self._disallowed = None
         if move_bounds is not None:
+            self._disallowed = disallowed_table(*move_bounds).to(self.device)
             self._lo, self._hi = (torch.as_tensor(b, device=self.device) for b in move_bounds)
         self.q = QNetwork(obs_dim, n_actions, config.hidden).to(self.device)
         self.target = copy.deepcopy(self.q).requires_grad_(False)
