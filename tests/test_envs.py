@@ -100,15 +100,20 @@ def test_observation_always_inside_space(market_name, objective):
             assert env.observation_space.contains(obs), obs  # terminal obs included
 
 
-def test_observation_encodes_day_yesterdays_price_and_todays_cost():
+def test_observation_encodes_day_yesterdays_price_todays_cost_and_demand_level():
     market = MARKETS["sydney-spike"]
     env = GasStationEnv(market, "profit")
     obs, _ = env.reset(seed=0)
+    d = market.demand
+    level = (d.base_demand / d.price_slope - market.price_max) / (
+        market.price_max - market.price_min
+    )
     # tolerance: one float32 ulp at these magnitudes (1e-6)
-    np.testing.assert_allclose(obs, [0.0, 0.5, cost_feature(market, market.costs[0])], atol=1e-6)
+    expected = [0.0, 0.5, cost_feature(market, market.costs[0]), level]
+    np.testing.assert_allclose(obs, expected, atol=1e-6)
     for day, a in enumerate([3, 17, 0, 20]):
         obs, *_ = env.step(a)
-        expected = [(day + 1) / 30, a / 20, cost_feature(market, market.costs[day + 1])]
+        expected = [(day + 1) / 30, a / 20, cost_feature(market, market.costs[day + 1]), level]
         np.testing.assert_allclose(obs, expected, atol=1e-6)
 
 
@@ -134,7 +139,7 @@ def test_info_fields_are_consistent(objective):
     prev = market.initial_index
     for day, a in enumerate([10, 8, 12, 4]):
         _, reward, _, _, info = env.step(a)
-        assert set(info) == {"price", "volume", "profit", "unit_cost", "day"}
+        assert set(info) == {"price", "clipped", "volume", "profit", "unit_cost", "day"}
         assert info["day"] == day
         # tolerances: exact float64 arithmetic on the same values (rel 1e-12)
         assert info["price"] == pytest.approx(market.prices[a], rel=1e-12)
@@ -180,3 +185,64 @@ def test_render_ansi_returns_a_string():
     after = env.render()
     assert isinstance(after, str) and "price 1.600" in after and "day   0" in after
     assert GasStationEnv(Market(), "profit").render() is None  # no render mode: nothing
+
+
+# ---- the daily move limit (Market.max_daily_move): part of the dynamics ---------------------
+
+LIMITED = Market(initial_price=1.90, max_daily_move=0.10)  # 2 grid steps of 0.05 $/L
+
+
+@pytest.mark.parametrize("env_id", sorted(ENV_IDS.values()))
+def test_env_checker_passes_with_a_move_limit(env_id):
+    env = gym.make(env_id, market=LIMITED, render_mode="ansi")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env.unwrapped)
+    env.close()
+
+
+def test_a_move_beyond_the_limit_is_clipped_to_the_nearest_allowed_price():
+    env = GasStationEnv(LIMITED, "profit")
+    env.reset(seed=0)
+    prices, start = LIMITED.prices, LIMITED.initial_index  # 1.90, level 10
+    charged = []
+    for action in [20, 20, 0, 13, 12]:  # day 0 counts: yesterday is the initial price
+        _, _, _, _, info = env.step(action)
+        charged.append(info)
+    levels = [int(np.abs(prices - i["price"]).argmin()) for i in charged]
+    assert levels == [start + 2, start + 4, start + 2, start + 3, start + 2]
+    assert [i["clipped"] for i in charged] == [True, True, True, False, False]
+    moves = np.abs(np.diff([prices[start], *[i["price"] for i in charged]]))
+    assert moves.max() <= 0.10 + 1e-9
+
+
+def test_without_a_limit_nothing_is_clipped():
+    env = GasStationEnv(Market(), "profit")
+    env.reset(seed=0)
+    for action in [0, 20, 0]:
+        _, _, _, _, info = env.step(action)
+        assert not info["clipped"] and info["price"] == Market().prices[action]
+
+
+def test_the_limit_on_a_float_grid_allows_a_move_of_exactly_m():
+    lo, hi = Market(max_daily_move=0.30).move_bounds()  # 0.30 = 6 steps of 0.05 $/L
+    np.testing.assert_array_equal(hi - np.arange(21), np.minimum(6, 20 - np.arange(21)))
+    np.testing.assert_array_equal(np.arange(21) - lo, np.minimum(6, np.arange(21)))
+    lo, hi = Market(max_daily_move=0.01).move_bounds()  # under a step: the price stays put
+    np.testing.assert_array_equal(lo, np.arange(21))
+    np.testing.assert_array_equal(hi, np.arange(21))
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), float("inf")])
+def test_an_invalid_move_limit_is_refused(bad):
+    from rl_core.errors import InvalidMarketError
+
+    with pytest.raises(InvalidMarketError, match="max_daily_move"):
+        Market(max_daily_move=bad)
+
+
+def test_the_move_limit_round_trips_and_old_json_loads_unlimited():
+    assert Market.from_dict(LIMITED.to_dict()) == LIMITED
+    old = Market().to_dict()
+    del old["max_daily_move"]  # JSON written before the limit existed
+    assert Market.from_dict(old).max_daily_move is None

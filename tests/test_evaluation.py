@@ -132,3 +132,38 @@ def test_exact_return_matches_mean_of_noisy_gym_rollouts(objective):
     assert abs(returns.mean() - exact) < 4 * stderr
     # and the noise is really there: single episodes spread by more than 1% of the return
     assert returns.std() > 0.01 * abs(exact)
+
+
+# ---- the daily move limit: a policy is evaluated as the station can charge it ---------------
+
+
+@pytest.mark.parametrize("objective", ["demand", "profit"])
+@pytest.mark.parametrize("name", sorted(MARKETS))
+def test_dp_policy_under_the_limit_scores_exactly_one(name, objective):
+    market = MARKETS[name].replace(max_daily_move=0.10)
+    opt = solve(market, objective)
+    ev = evaluate_policy(dp_policy(market, opt), market, objective)
+    assert ev.fraction_of_optimum == pytest.approx(1.0, abs=1e-9)
+    np.testing.assert_array_equal(ev.prices, market.prices[opt.actions][None, :])
+
+
+@pytest.mark.parametrize("objective", ["demand", "profit"])
+def test_a_policy_asking_for_big_moves_is_clipped_before_it_is_charged(objective):
+    market = MARKETS["sydney-0"].replace(max_daily_move=0.10)
+    free = market.replace(max_daily_move=None)
+
+    def jumpy(obs: torch.Tensor) -> torch.Tensor:  # floor and ceiling on alternate days
+        day = torch.round(obs[:, 0] * market.horizon).long()
+        return torch.where(day % 2 == 0, 0, market.n_prices - 1)
+
+    ev = evaluate_policy(jumpy, market, objective)
+    path = np.concatenate([[market.prices[market.initial_index]], ev.prices[0]])
+    assert np.abs(np.diff(path)).max() <= 0.10 + 1e-9
+    assert ev.fraction_of_optimum <= 1.0
+    charged = market.charged_path(rollout(jumpy, [free], objective)[0])
+    assert ev.total_reward == pytest.approx(path_return(market, objective, charged), rel=1e-9)
+    assert (
+        evaluate_policy(jumpy, free, objective).prices.max()
+        - evaluate_policy(jumpy, free, objective).prices.min()
+        > 0.9
+    )

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from rl_core.agents.dqn import DQNAgent, DQNConfig
+from rl_core.envs.observation import OBS_DIM
 from rl_core.market.costs import sydney_markets
 from rl_core.market.model import Market
 from rl_core.training.export import ExportParityError, all_states, export_policy, load_policy
@@ -17,7 +18,7 @@ MARKETS = [Market(), *sydney_markets(n=2, seed=4)]
 
 def _agent(greedy_on_target: bool = True) -> DQNAgent:
     torch.manual_seed(0)
-    agent = DQNAgent(3, 21, DQNConfig(hidden=(32, 32), greedy_on_target=greedy_on_target))
+    agent = DQNAgent(OBS_DIM, 21, DQNConfig(hidden=(32, 32), greedy_on_target=greedy_on_target))
     # make the online and target networks differ, so exporting the wrong one is caught
     with torch.no_grad():
         for p in agent.q.parameters():
@@ -27,7 +28,7 @@ def _agent(greedy_on_target: bool = True) -> DQNAgent:
 
 def test_all_states_covers_every_day_level_and_market():
     states = all_states(MARKETS)
-    assert states.shape == (3 * 30 * 21, 3)
+    assert states.shape == (3 * 30 * 21, OBS_DIM)
     assert states[:, 0].min() == 0 and states[:, 0].max() == pytest.approx(29 / 30)
     assert states[:, 1].unique().numel() == 21
 

@@ -13,6 +13,7 @@ from rl_core.evaluation.optimum import (
     path_return,
     reward_table,
     solve,
+    solve_batch,
 )
 from rl_core.market.costs import sydney_markets
 from rl_core.market.model import DemandParams, Market
@@ -162,3 +163,82 @@ def test_default_demand_optimum_charges_the_floor():
     np.testing.assert_array_equal(opt.actions, np.zeros(30, dtype=np.int64))
     # every day at the floor: day 0 gains the drop from the 1.90 start, then 10,000 L a day
     assert opt.value == pytest.approx(15_000.0 + 29 * 10_000.0, rel=REL)
+
+
+# ---- the daily move limit: disallowed moves are unreachable ------------------------------------
+
+TINY_LIMITED = {  # grid step 0.30 $/L: a limit of 0.30 allows one step a day
+    name: m.replace(max_daily_move=0.30) for name, m in TINY.items()
+}
+LIMITED = [m.replace(max_daily_move=lim) for m in MARKETS for lim in (0.05, 0.30)]
+
+
+def _brute_force_limited(market: Market, objective: str) -> float:
+    """Best expected return over all n^H asked paths, each charged as clipped day by day."""
+    return max(
+        path_return(market, objective, np.array(path))
+        for path in itertools.product(range(market.n_prices), repeat=market.horizon)
+    )
+
+
+@pytest.mark.parametrize("objective", ["demand", "profit"])
+@pytest.mark.parametrize("name", sorted(TINY_LIMITED))
+def test_dp_value_under_the_limit_equals_brute_force(name, objective):
+    market = TINY_LIMITED[name]
+    opt = solve(market, objective)
+    assert opt.value == pytest.approx(_brute_force_limited(market, objective), rel=REL)
+    free = solve(TINY[name], objective).value
+    if objective == "demand":  # the floor is 2 steps from the start: the limit binds
+        assert opt.value < free
+    assert opt.value <= free * (1 + REL)
+
+
+@pytest.mark.parametrize("objective", ["demand", "profit"])
+@pytest.mark.parametrize("market", LIMITED)
+def test_the_optimum_under_the_limit_never_moves_more_and_never_gains(market, objective):
+    opt = solve(market, objective)
+    free = solve(market.replace(max_daily_move=None), objective)
+    assert opt.value <= free.value * (1 + REL)
+    path = market.prices[np.concatenate([[market.initial_index], opt.actions])]
+    assert np.abs(np.diff(path)).max() <= market.max_daily_move + 1e-9  # day 0 included
+    assert path_return(market, objective, opt.actions) == pytest.approx(opt.value, rel=REL)
+    # the policy stays inside the limit from every state, not only along the path
+    lo, hi = market.move_bounds()
+    assert ((opt.policy >= lo[None, :]) & (opt.policy <= hi[None, :])).all()
+
+
+@pytest.mark.parametrize("objective", ["demand", "profit"])
+def test_solve_batch_with_mixed_limits_equals_solve(objective):
+    same_grid = MARKETS[:9]  # the default market and 8 sydney ones: 21 levels, 30 days
+    limits = [0.05, None, 0.3] * 3
+    markets = [m.replace(max_daily_move=x) for m, x in zip(same_grid, limits, strict=True)]
+    batch = solve_batch(markets, objective)
+    for k, m in enumerate(markets):
+        opt = solve(m, objective)
+        assert batch.values[k] == pytest.approx(opt.value, rel=REL)
+        assert path_return(m, objective, batch.actions[k]) == pytest.approx(opt.value, rel=REL)
+
+
+def test_reward_table_marks_disallowed_moves_unreachable():
+    market = Market(max_daily_move=0.10)
+    r = reward_table(market, "profit")
+    allowed = market.allowed_moves()
+    assert np.isneginf(r[:, ~allowed]).all() and np.isfinite(r[:, allowed]).all()
+    np.testing.assert_array_equal(r[:, allowed], reward_table(Market(), "profit")[:, allowed])
+
+
+def test_path_return_charges_a_path_as_clipped():
+    market = Market(initial_price=1.90, max_daily_move=0.10)
+    asked = np.array([20, 0] * 15)
+    charged = market.charged_path(asked)
+    assert charged[:3].tolist() == [12, 10, 12]
+    assert path_return(market, "profit", asked) == path_return(market, "profit", charged)
+
+
+def test_non_anticipating_plan_respects_the_limit():
+    for m in sydney_markets(n=3):
+        m = m.replace(max_daily_move=0.10)
+        plan = non_anticipating_plan(m, "profit")
+        path = m.prices[np.concatenate([[m.initial_index], plan])]
+        assert np.abs(np.diff(path)).max() <= 0.10 + 1e-9
+        assert path_return(m, "profit", plan) <= solve(m, "profit").value * (1 + REL)

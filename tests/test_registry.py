@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from rl_core.agents.dqn import DQNConfig
+from rl_core.envs.observation import observe
 from rl_core.market.model import Market
 from rl_core.training.bundle import write_bundle
 from rl_core.training.train import train
@@ -118,7 +119,7 @@ def test_first_model_must_beat_the_best_constant_price(register):
 
     bundle, version = R.champion_bundle("profit")
     assert version == good.version and bundle.agent == "profit"
-    obs = torch.tensor([[0.0, 0.5, 0.2]])
+    obs = torch.from_numpy(observe(MARKET, 0, MARKET.n_prices // 2)[None])
     assert bundle.load_policy()(obs).shape == (1, MARKET.n_prices)
 
 

@@ -25,13 +25,18 @@ def _noiseless(m: Market) -> Market:
 
 SINGLE = Market(initial_price=1.62)
 POOL = sydney_markets(n=8)
+# the daily move limit, one market and a pool of mixed limits (None: unconstrained)
+SINGLE_LIMITED = SINGLE.replace(max_daily_move=0.10)
+POOL_LIMITED = [
+    m.replace(max_daily_move=lim) for m, lim in zip(POOL, [0.1, 0.3, None, 0.05] * 2, strict=True)
+]
 
 
 @pytest.mark.parametrize("objective", ["demand", "profit"])
 @pytest.mark.parametrize(
     ("markets", "num_envs"),
-    [(SINGLE, 4), (POOL, None)],
-    ids=["one-market-4-slots", "8-sydney-markets"],
+    [(SINGLE, 4), (POOL, None), (SINGLE_LIMITED, 4), (POOL_LIMITED, None)],
+    ids=["one-market-4-slots", "8-sydney-markets", "move-limit-4-slots", "move-limits-8-sydney"],
 )
 def test_noise_free_vector_env_equals_gym_env(markets, num_envs, objective):
     vec = VectorGasStation(markets, objective, num_envs, noise=False)
@@ -50,6 +55,11 @@ def test_noise_free_vector_env_equals_gym_env(markets, num_envs, objective):
         obs_v, rew_v, done = vec.step(torch.as_tensor(actions))
         results = [e.step(int(a)) for e, a in zip(envs, actions, strict=True)]
         rew_g = np.array([r[1] for r in results])
+        charged = [
+            int(np.abs(e.market.prices - r[4]["price"]).argmin())
+            for e, r in zip(envs, results, strict=True)
+        ]
+        np.testing.assert_array_equal(vec.last_actions.numpy(), charged)
         terminated = {r[2] for r in results}
         assert terminated == {done}  # all slots end together, exactly when the gym env does
         assert done == ((step + 1) % horizon == 0)
@@ -178,3 +188,42 @@ def test_pool_size_must_fit_slots_without_sampling():
         VectorGasStation([Market()] * 3, "profit", 4)
     with pytest.raises(ValueError, match="at least one market"):
         VectorGasStation([], "profit")
+
+
+def test_expected_step_and_step_charge_the_clipped_levels():
+    vec = VectorGasStation(POOL_LIMITED, "profit", noise=False)
+    vec.reset()
+    for day in range(4):
+        asked = torch.full((8,), 20 if day % 2 == 0 else 0)
+        prev = vec.prev.clone()
+        _, expected = vec.expected_step(asked)
+        _, realised, _ = vec.step(asked)
+        torch.testing.assert_close(expected, realised)
+        for k, m in enumerate(POOL_LIMITED):
+            want = int(m.clip_levels(int(prev[k]), int(asked[k])))
+            assert int(vec.last_actions[k]) == want == int(vec.prev[k])
+            if m.max_daily_move is not None:
+                move = abs(m.prices[want] - m.prices[int(prev[k])])
+                assert move <= m.max_daily_move + 1e-9
+
+
+def test_the_agents_action_mask_is_the_envs_move_limit():
+    """With the pool's move bounds the DQN acts, explores and bootstraps on allowed levels."""
+    from rl_core.agents.dqn import DQNAgent, DQNConfig
+    from rl_core.market.model import shared_move_bounds
+
+    market = SINGLE_LIMITED
+    bounds = shared_move_bounds([market])
+    assert shared_move_bounds([SINGLE]) is None  # no limit: no mask, training unchanged
+    assert shared_move_bounds([market, market.replace(max_daily_move=0.3)]) is None
+    agent = DQNAgent(4, market.n_prices, DQNConfig(hidden=(8,)), move_bounds=bounds)
+    vec = VectorGasStation(market, "profit", 256, noise=False)
+    obs = vec.reset()
+    rng = torch.Generator().manual_seed(0)
+    lo, hi = (torch.as_tensor(b)[vec.prev] for b in bounds)
+    for epsilon in (1.0, 0.0):
+        a = agent.act(obs, epsilon, rng)
+        assert ((a >= lo) & (a <= hi)).all()
+        torch.testing.assert_close(vec.charged(a), a)  # nothing left for the env to clip
+    assert ((agent.greedy(obs) >= lo) & (agent.greedy(obs) <= hi)).all()
+    assert len(torch.unique(agent.act(obs, 1.0, rng))) == int(hi[0] - lo[0] + 1)

@@ -10,10 +10,13 @@ import copy
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from rl_core.agents.networks import QNetwork
+from rl_core.envs.observation import PREV
+from rl_core.market.model import Market
 
 
 @dataclass
@@ -43,6 +46,12 @@ class DQNConfig:
     double_dqn: bool = True
     greedy_on_target: bool = True  # deploy the EMA (target) weights: steadier than online
     reward_scale: float | None = None  # None: 1 / (optimum per day), so Q ~ days left
+    # with reward_scale None and a pool of markets the agent can tell apart (a station
+    # network: the demand-level feature names the station), scale each market's rewards by
+    # its own optimum per day, so a small station's Q-values are learnt as precisely as a
+    # big one's; off for pools it cannot tell apart (cost windows), where it would reweight
+    # indistinguishable states and change the optimal policy
+    scale_per_market: bool = False
     eval_interval: int = 50  # vector steps between greedy evaluations
     torch_threads: int = 1  # one thread beats two for networks this small (measured)
     seed: int = 0
@@ -90,12 +99,32 @@ class DQNConfig:
 
 
 class DQNAgent:
+    """Double DQN over price levels.
+
+    `move_bounds` (lo, hi per yesterday's level, `Market.move_bounds`) masks the levels a
+    daily move limit rules out: greedy and exploratory actions and the Bellman target's max
+    range over allowed levels only. Without the mask the env would clip a disallowed level
+    to the nearest allowed one, but Q would then hold many duplicate estimates of each
+    boundary level whose max is biased upward (measured on the 2,000-station synthetic
+    network, seed 1: 98.7% of the optimum without the mask, 99.2% with it).
+    """
+
     def __init__(
-        self, obs_dim: int, n_actions: int, config: DQNConfig, device: torch.device | str = "cpu"
+        self,
+        obs_dim: int,
+        n_actions: int,
+        config: DQNConfig,
+        device: torch.device | str = "cpu",
+        move_bounds: tuple[np.ndarray, np.ndarray] | None = None,
     ):
         self.config = config
         self.n_actions = n_actions
         self.device = torch.device(device)
+        self.move_bounds = move_bounds
+        self._disallowed = None
+        if move_bounds is not None:
+            self._disallowed = disallowed_table(*move_bounds).to(self.device)
+            self._lo, self._hi = (torch.as_tensor(b, device=self.device) for b in move_bounds)
         self.q = QNetwork(obs_dim, n_actions, config.hidden).to(self.device)
         self.target = copy.deepcopy(self.q).requires_grad_(False)
         # fused Adam: one kernel for all parameters (4x faster than foreach on a CPU here)
@@ -104,19 +133,31 @@ class DQNAgent:
     @torch.no_grad()
     def act(self, obs: torch.Tensor, epsilon: float, generator: torch.Generator) -> torch.Tensor:
         """Epsilon-greedy actions for a batch of observations."""
-        greedy = self.q(obs).argmax(dim=1)
+        greedy = self._masked(self.q(obs), obs).argmax(dim=1)
         if epsilon <= 0.0:
             return greedy
         n = obs.shape[0]
         explore = torch.rand(n, generator=generator, device=self.device) < epsilon
-        random = torch.randint(self.n_actions, (n,), generator=generator, device=self.device)
+        if self._disallowed is None:
+            random = torch.randint(self.n_actions, (n,), generator=generator, device=self.device)
+        else:  # uniform over the allowed levels (a contiguous run around yesterday's)
+            prev = _prev_level(obs, self.n_actions)
+            lo, hi = self._lo[prev], self._hi[prev]
+            u = torch.rand(n, generator=generator, device=self.device)
+            random = lo + (u * (hi - lo + 1)).long()
         return torch.where(explore, random, greedy)
+
+    def _masked(self, q: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        """Q-values with the levels the move limit rules out at -inf (unchanged without)."""
+        if self._disallowed is None:
+            return q
+        return q.masked_fill(self._disallowed[_prev_level(obs, self.n_actions)], -torch.inf)
 
     @torch.no_grad()
     def greedy(self, obs: torch.Tensor) -> torch.Tensor:
         """The deployed policy: greedy on the Polyak-averaged (target) weights if configured."""
         net = self.target if self.config.greedy_on_target else self.q
-        return net(obs).argmax(dim=1)
+        return self._masked(net(obs), obs).argmax(dim=1)
 
     def update(self, obs, actions, rewards, next_obs, dones) -> torch.Tensor:
         """One gradient step on the Huber loss to the (Double-)DQN Bellman target."""
@@ -129,10 +170,11 @@ class DQNAgent:
         with torch.no_grad():
             next_target = self.target.from_features(features[batch:])
             if cfg.double_dqn:  # online net picks tomorrow's price, target net values it
-                next_actions = q_online[batch:].argmax(dim=1, keepdim=True)
+                pick = self._masked(q_online[batch:].detach(), next_obs)
+                next_actions = pick.argmax(dim=1, keepdim=True)
                 next_q = next_target.gather(1, next_actions).squeeze(1)
             else:
-                next_q = next_target.max(dim=1).values
+                next_q = self._masked(next_target, next_obs).max(dim=1).values
             target = rewards + cfg.gamma**cfg.n_step * (1.0 - dones) * next_q
         q_taken = q_online[:batch].gather(1, actions[:, None]).squeeze(1)
         loss = F.huber_loss(q_taken, target, delta=cfg.huber_delta)
@@ -166,3 +208,23 @@ class DQNAgent:
         self.q.load_state_dict(state["q"])
         self.target.load_state_dict(state["target"])
         self.optimizer.load_state_dict(state["optimizer"])
+
+
+def allowed_argmax(q: torch.Tensor, prev: torch.Tensor, market: Market) -> torch.Tensor:
+    """The greedy level among those `market`'s move limit allows after level `prev`: what a
+    policy trained with the action mask means (its Q on other levels is never trained)."""
+    if market.max_daily_move is None:
+        return q.argmax(dim=1)
+    disallowed = disallowed_table(*market.move_bounds()).to(q.device)
+    return q.masked_fill(disallowed[prev], -torch.inf).argmax(dim=1)
+
+
+def disallowed_table(lo: np.ndarray, hi: np.ndarray) -> torch.Tensor:
+    """disallowed[j, i]: level i is out of the move limit after level j (bool, n x n)."""
+    i = np.arange(len(lo))[None, :]
+    return torch.as_tensor((i < lo[:, None]) | (i > hi[:, None]))
+
+
+def _prev_level(obs: torch.Tensor, n_actions: int) -> torch.Tensor:
+    """Yesterday's level from the observation (column PREV is level / (n - 1))."""
+    return torch.round(obs[:, PREV] * (n_actions - 1)).long()

@@ -4,17 +4,20 @@ Each step is one day. The agent picks a price level; the market answers with the
 sold; the reward is those litres (`GasStationDemand-v0`) or the profit
 (price - unit cost) * litres (`GasStationProfit-v0`).
 
-Action space: `Discrete(n_prices)`, action i charges `market.prices[i]` $/L (floor >= 0).
+Action space: `Discrete(n_prices)`, action i asks for `market.prices[i]` $/L (floor >= 0).
+With a daily move limit (`market.max_daily_move`, None: none) a price more than that many
+$/L from yesterday's (the initial price on day 0) is clipped to the nearest allowed grid
+level, and that is the price charged: the station cannot move further in a day. The action
+space stays `Discrete(n_prices)`: a clipped action is the allowed one in every respect.
 
-Observation space: `Box(3,)` float32, everything the agent may know on the morning of day t:
-    0  day fraction      t / horizon                               in [0, 1)
-    1  yesterday's price (p_{t-1} - price_min) / (price_max - price_min)   in [0, 1]
-    2  today's unit cost on the price grid's scale  (c_t - price_min) / (price_max - price_min)
-       (0 at the price floor, 1 at the ceiling; bounds from the market's cost path)
-The agent never sees tomorrow's cost. The episode terminates after `horizon` days (time is
-part of the state, so this is a true termination, not a truncation).
+Observation space: `Box(4,)` float32, laid out in `rl_core.envs.observation`: day fraction,
+yesterday's price level, today's unit cost and the station's demand level (its choke price),
+the last three on the price grid's scale. The agent never sees tomorrow's cost. The
+episode terminates after `horizon` days (time is part of the state, so this is a true
+termination, not a truncation).
 
-Info: `price`, `volume` (litres sold), `profit`, `unit_cost`, `day`.
+Info: `price` (the price charged), `clipped` (the move limit changed the asked price),
+`volume` (litres sold), `profit`, `unit_cost`, `day`.
 """
 
 from __future__ import annotations
@@ -25,29 +28,24 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from rl_core.envs.observation import COST, OBS_DIM, bounds, cost_feature, observe
 from rl_core.market.model import Market, check_objective
 
-OBS_DIM = 3
-
-
-def cost_feature(market: Market, cost):
-    """Today's cost on the price grid's scale: well spread for the network whatever the units."""
-    return (cost - market.price_min) / (market.price_max - market.price_min)
-
-
-def observe(market: Market, day: int, prev_index: int) -> np.ndarray:
-    """The observation on the morning of `day` after charging level `prev_index` yesterday."""
-    cost = market.costs[min(day, market.horizon - 1)]
-    return np.array(
-        [day / market.horizon, prev_index / (market.n_prices - 1), cost_feature(market, cost)],
-        dtype=np.float32,
-    )
+__all__ = [
+    "OBS_DIM",
+    "GasStationDemandEnv",
+    "GasStationEnv",
+    "GasStationProfitEnv",
+    "cost_bounds",
+    "cost_feature",
+    "observe",
+]
 
 
 def cost_bounds(market: Market) -> tuple[float, float]:
     """Bounds of observation 2 for this market's cost path."""
-    c = cost_feature(market, market.costs)
-    return min(0.0, float(c.min())), max(1.0, float(c.max()))
+    low, high = bounds(market)
+    return float(low[COST]), float(high[COST])
 
 
 class GasStationEnv(gym.Env):
@@ -65,14 +63,11 @@ class GasStationEnv(gym.Env):
         self.objective = check_objective(objective)
         self.render_mode = render_mode
         self.action_space = spaces.Discrete(self.market.n_prices)
-        cost_low, cost_high = cost_bounds(self.market)
-        self.observation_space = spaces.Box(
-            low=np.array([0.0, 0.0, cost_low], dtype=np.float32),
-            high=np.array([1.0, 1.0, cost_high], dtype=np.float32),
-            dtype=np.float32,
-        )
+        low, high = bounds(self.market)
+        self.observation_space = spaces.Box(low=low, high=high, dtype=np.float32)
         self._prices = self.market.prices
         self._costs = self.market.costs
+        self._move_lo, self._move_hi = self.market.move_bounds()
         self._day = 0
         self._prev = self.market.initial_index
         self._last_info: dict[str, Any] = {}
@@ -89,7 +84,8 @@ class GasStationEnv(gym.Env):
     def step(self, action):
         if not self.action_space.contains(action):
             raise ValueError(f"action {action!r} is not in {self.action_space}")
-        action = int(action)
+        asked = int(action)
+        action = min(max(asked, int(self._move_lo[self._prev])), int(self._move_hi[self._prev]))
         price, prev_price = self._prices[action], self._prices[self._prev]
         cost = self._costs[self._day]
         litres = float(self.market.demand.demand(price, prev_price))
@@ -100,6 +96,7 @@ class GasStationEnv(gym.Env):
         reward = litres if self.objective == "demand" else profit
         info = {
             "price": float(price),
+            "clipped": action != asked,
             "volume": litres,
             "profit": float(profit),
             "unit_cost": float(cost),

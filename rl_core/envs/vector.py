@@ -10,6 +10,10 @@ series): with `sample=True` every slot picks a random market of the pool at each
 start; otherwise slot k runs market k (or every slot the one market given). All markets
 share `horizon` and `n_prices`, so all episodes end on the same step; the batch then
 resets itself and the returned observation is already the next episode's first.
+
+A market's daily move limit (`Market.max_daily_move`) clips each action into the levels
+allowed after yesterday's (precomputed per market and yesterday's level), as the
+gymnasium env does; `last_actions` holds the levels charged on the last step.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from rl_core.envs.observation import COST, DAY, LEVEL, OBS_DIM, PREV, demand_level_feature
+from rl_core.evaluation.optimum import batch_litres, batch_move_bounds
 from rl_core.market.model import Market, check_objective
 
 
 class VectorGasStation:
-    obs_dim = 3
+    obs_dim = OBS_DIM
 
     def __init__(
         self,
@@ -58,7 +64,7 @@ class VectorGasStation:
         f32 = dict(dtype=torch.float32, device=self.device)
 
         prices = np.stack([m.prices for m in pool])  # (K, n)
-        litres = np.stack([m.demand.demand(m.prices[None, :], m.prices[:, None]) for m in pool])
+        litres = batch_litres(pool)  # (K, n yesterday, n today)
         costs = np.stack([m.costs for m in pool])  # (K, H)
         # litres[k * n * n + j * n + i]: expected litres in market k, level j yesterday, i today
         self.litres = torch.as_tensor(litres, **f32).reshape(-1)
@@ -76,9 +82,16 @@ class VectorGasStation:
         hi = np.array([m.price_max for m in pool])[:, None]
         cost_obs = (np.concatenate([costs, costs[:, -1:]], axis=1) - lo) / (hi - lo)
         self.cost_feature = torch.as_tensor(cost_obs.T.copy(), **f32)  # (H + 1, K)
+        # each market's station feature (its demand level), constant over the episode
+        self.level_feature = torch.as_tensor([demand_level_feature(m) for m in pool], **f32)
         self.initial_pool = torch.as_tensor(
             [m.initial_index for m in pool], dtype=torch.long, device=self.device
         )
+        # move_lo/hi[k * n + j]: the lowest/highest level market k allows after level j
+        self.limited = any(m.max_daily_move is not None for m in pool)
+        lo, hi = batch_move_bounds(pool)
+        self.move_lo = torch.as_tensor(lo.reshape(-1), dtype=torch.long, device=self.device)
+        self.move_hi = torch.as_tensor(hi.reshape(-1), dtype=torch.long, device=self.device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.reset()
 
@@ -94,14 +107,17 @@ class VectorGasStation:
         self.row_base = ids * (self.n_prices * self.n_prices)
         self.margin_base = ids * self.n_prices
         self.noise_std = self.noise_std_pool[ids]
+        self.slot_level = self.level_feature[ids]
         self.prev = self.initial_pool[ids]
         self.day = 0
 
     def _observe(self) -> torch.Tensor:
-        obs = torch.empty(self.num_envs, 3, device=self.device)
-        obs[:, 0] = self.day / self.horizon
-        obs[:, 1] = self.prev_feature[self.prev]
-        obs[:, 2] = self.cost_feature[self.day, self.market_id]
+        # the layout of `encode_torch`, filled column by column: fewer ops per step
+        obs = torch.empty(self.num_envs, OBS_DIM, device=self.device)
+        obs[:, DAY] = self.day / self.horizon
+        obs[:, PREV] = self.prev_feature[self.prev]
+        obs[:, COST] = self.cost_feature[self.day, self.market_id]
+        obs[:, LEVEL] = self.slot_level
         return obs
 
     def reset(self, seed: int | None = None) -> torch.Tensor:
@@ -110,8 +126,16 @@ class VectorGasStation:
         self._assign_markets()
         return self._observe()
 
+    def charged(self, actions: torch.Tensor) -> torch.Tensor:
+        """The levels charged for `actions` today: clipped to each slot's move limit."""
+        if not self.limited:
+            return actions
+        row = self.margin_base + self.prev
+        return torch.maximum(torch.minimum(actions, self.move_hi[row]), self.move_lo[row])
+
     def expected_step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Noise-free (litres, reward) of `actions` today, without advancing the day."""
+        """Noise-free (litres, reward) of `actions` (as charged) today, without advancing."""
+        actions = self.charged(actions)
         litres = self.litres[self.row_base + self.prev * self.n_prices + actions]
         return litres, litres * self._margin(actions)
 
@@ -125,6 +149,8 @@ class VectorGasStation:
         `done` is True for the whole batch on the last day; the observation returned then
         is the first of the next episode (a terminal state is never bootstrapped from).
         """
+        actions = self.charged(actions)
+        self.last_actions = actions
         litres = self.litres[self.row_base + self.prev * self.n_prices + actions]
         if self.noisy:
             eps = torch.randn(self.num_envs, generator=self.generator, device=self.device)

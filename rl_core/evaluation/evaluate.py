@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from rl_core.envs.vector import VectorGasStation
-from rl_core.evaluation.optimum import solve
+from rl_core.evaluation.optimum import batch_path_metrics, solve_batch
 from rl_core.market.model import Market, check_objective
 
 Policy = Callable[[torch.Tensor], torch.Tensor]
@@ -50,19 +50,20 @@ class Evaluation:
 
 @torch.no_grad()
 def rollout(policy: Policy, markets: Sequence[Market], objective: str) -> np.ndarray:
-    """Price levels (scenarios, horizon) the policy charges, noise-free."""
+    """Price levels (scenarios, horizon) the policy charges, noise-free (its levels clipped
+    to each market's daily move limit, as the environments charge them)."""
     env = VectorGasStation(markets, objective, noise=False)
     obs = env.reset()
     actions = np.empty((len(markets), env.horizon), dtype=np.int64)
     for t in range(env.horizon):
-        a = policy(obs)
-        actions[:, t] = a.cpu().numpy()
-        obs, _, _ = env.step(a)
+        obs, _, _ = env.step(policy(obs))
+        actions[:, t] = env.last_actions.cpu().numpy()
     return actions
 
 
 def path_metrics(market: Market, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected (litres, profit) per day of a price-level path in `market`."""
+    """Expected (litres, profit) per day of a price-level path in `market` (as charged)."""
+    actions = market.charged_path(actions)
     prices = market.prices
     prev = np.concatenate([[market.initial_index], actions[:-1]])
     litres = market.demand.demand(prices[actions], prices[prev])
@@ -79,13 +80,10 @@ def evaluate_policy(
     check_objective(objective)
     markets = [markets] if isinstance(markets, Market) else list(markets)
     if optima is None:
-        optima = [solve(m, objective).value for m in markets]
+        optima = solve_batch(markets, objective).values
     actions = rollout(policy, markets, objective)
-    litres, profit = zip(
-        *(path_metrics(m, a) for m, a in zip(markets, actions, strict=True)), strict=True
-    )
-    litres_tot = np.array([x.sum() for x in litres])
-    profit_tot = np.array([x.sum() for x in profit])
+    litres, profit = batch_path_metrics(markets, actions)  # (scenarios, horizon)
+    litres_tot, profit_tot = litres.sum(axis=1), profit.sum(axis=1)
     returns = litres_tot if objective == "demand" else profit_tot
     optima_arr = np.asarray(optima, dtype=np.float64)
     return Evaluation(
@@ -95,6 +93,6 @@ def evaluate_policy(
         fraction_of_optimum=float(returns.sum() / optima_arr.sum()),
         volume=float(litres_tot.mean()),
         profit=float(profit_tot.mean()),
-        prices=np.stack([m.prices[a] for m, a in zip(markets, actions, strict=True)]),
+        prices=np.take_along_axis(np.stack([m.prices for m in markets]), actions, axis=1),
         scenario_fractions=returns / optima_arr,
     )

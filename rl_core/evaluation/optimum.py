@@ -9,10 +9,17 @@ today's price level i; the expected reward r_t(j, i) is known in closed form (se
 gives the optimal expected return V_0(j0) and an optimal policy, in O(H * n^2).
 The cost path is known in full to the DP: it *anticipates* tomorrow's cost. See
 `non_anticipating_plan` for the best a policy that sees only today's cost can do.
+
+With a daily move limit (`Market.max_daily_move`) a price i the day after j with
+|p_i - p_j| > m is unreachable: r_t(j, i) = -inf, so the optimum and its policy stay inside
+the limit. That is the same optimum as the environments' clipping (asking for a disallowed
+level charges the nearest allowed one, which the DP can choose directly). Paths given to
+`path_return` and `batch_path_metrics` are clipped the same way before they are scored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,15 +36,20 @@ class Optimum:
 
 
 def reward_table(market: Market, objective: str) -> np.ndarray:
-    """Expected reward r[t, j, i] of charging price i on day t after price j yesterday."""
+    """Expected reward r[t, j, i] of charging price i on day t after price j yesterday
+    (-inf where the daily move limit forbids i after j)."""
     check_objective(objective)
     p = market.prices
     prev, now = p[:, None], p[None, :]
     litres = market.demand.demand(now, prev)  # (n, n)
     if objective == "demand":
-        return np.broadcast_to(litres, (market.horizon, *litres.shape)).copy()
-    margin = now[None, :, :] - market.costs[:, None, None]  # (H, 1, n)
-    return margin * litres[None]
+        r = np.broadcast_to(litres, (market.horizon, *litres.shape)).copy()
+    else:
+        margin = now[None, :, :] - market.costs[:, None, None]  # (H, 1, n)
+        r = margin * litres[None]
+    if market.max_daily_move is not None:
+        r[:, ~market.allowed_moves()] = -np.inf
+    return r
 
 
 def solve(market: Market, objective: str) -> Optimum:
@@ -60,8 +72,10 @@ def solve(market: Market, objective: str) -> Optimum:
 
 
 def path_return(market: Market, objective: str, actions: np.ndarray) -> float:
-    """Expected total reward of a fixed sequence of price indices."""
+    """Expected total reward of a fixed sequence of price indices (as charged: clipped to the
+    daily move limit day by day)."""
     r = reward_table(market, objective)
+    actions = market.charged_path(actions)
     prev = np.concatenate([[market.initial_index], actions[:-1]])
     return float(r[np.arange(market.horizon), prev, actions].sum())
 
@@ -86,3 +100,118 @@ def non_anticipating_plan(market: Market, objective: str) -> np.ndarray:
         )
         actions[t] = j = solve(rest, objective).actions[0]
     return actions
+
+
+@dataclass(frozen=True)
+class BatchOptimum:
+    """`solve` for many markets at once (e.g. every station of a network)."""
+
+    values: np.ndarray  # (markets,) optimal expected return from each initial price
+    policy: np.ndarray  # (horizon, markets, n_prices prev) -> optimal action index
+    actions: np.ndarray  # (markets, horizon) optimal action path from each initial price
+
+
+def _batch_arrays(markets: Sequence[Market]) -> dict[str, np.ndarray]:
+    """Each market's demand parameters, grid and cost path as arrays (one row per market)."""
+    first = markets[0]
+    if any(m.horizon != first.horizon or m.n_prices != first.n_prices for m in markets):
+        raise ValueError("markets solved in a batch must share horizon and n_prices")
+    d = [m.demand for m in markets]
+    col = lambda name: np.array([getattr(x, name) for x in d])[:, None, None]  # noqa: E731
+    return {
+        "prices": np.stack([m.prices for m in markets]),  # (S, n)
+        "costs": np.stack([m.costs for m in markets]),  # (S, H)
+        "initial": np.array([m.initial_index for m in markets]),
+        "base": col("base_demand"),
+        "slope": col("price_slope"),
+        "gain": col("gain_coef"),
+        "loss": col("loss_coef"),
+    }
+
+
+def batch_litres(markets: Sequence[Market]) -> np.ndarray:
+    """Expected litres[s, j, i] in market s at level i today after level j yesterday."""
+    a = _batch_arrays(markets)
+    prev, now = a["prices"][:, :, None], a["prices"][:, None, :]
+    move = prev - now
+    d = (
+        a["base"]
+        - a["slope"] * now
+        + a["gain"] * np.maximum(move, 0.0)
+        - a["loss"] * np.maximum(-move, 0.0)
+    )
+    return np.maximum(d, 0.0)
+
+
+def batch_move_bounds(markets: Sequence[Market]) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi)[s, j]: the lowest and highest level market s allows after level j."""
+    bounds = [m.move_bounds() for m in markets]
+    return np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])
+
+
+def batch_charged_path(markets: Sequence[Market], actions: np.ndarray) -> np.ndarray:
+    """Level paths (markets, horizon) as charged: each day clipped to its market's move limit."""
+    actions = np.asarray(actions, dtype=np.int64)
+    if all(m.max_daily_move is None for m in markets):
+        return actions
+    lo, hi = batch_move_bounds(markets)
+    rows = np.arange(len(markets))
+    out = np.empty_like(actions)
+    j = np.array([m.initial_index for m in markets])
+    for t in range(actions.shape[1]):
+        out[:, t] = j = np.clip(actions[:, t], lo[rows, j], hi[rows, j])
+    return out
+
+
+def _batch_forbidden(markets: Sequence[Market]) -> np.ndarray | None:
+    """forbidden[s, j, i]: market s's move limit rules out level i after j (None: no limit)."""
+    if all(m.max_daily_move is None for m in markets):
+        return None
+    return ~np.stack([m.allowed_moves() for m in markets])
+
+
+def solve_batch(markets: Sequence[Market], objective: str) -> BatchOptimum:
+    """Backward induction for every market at once: numpy over markets, a loop over days.
+
+    Same result as `[solve(m, objective) for m in markets]` (tested), without Q (it would
+    take horizon x markets x n^2 floats: 200 MB for 2,000 stations).
+    """
+    check_objective(objective)
+    markets = list(markets)
+    a = _batch_arrays(markets)
+    litres = batch_litres(markets)  # (S, n, n)
+    forbidden = _batch_forbidden(markets)
+    n_markets, horizon = a["costs"].shape
+    n = litres.shape[1]
+    rows = np.arange(n_markets)
+    policy = np.empty((horizon, n_markets, n), dtype=np.int64)
+    v = np.zeros((n_markets, n))
+    for t in range(horizon - 1, -1, -1):
+        if objective == "demand":
+            q = litres + v[:, None, :]
+        else:
+            margin = a["prices"] - a["costs"][:, t, None]  # (S, n)
+            q = litres * margin[:, None, :] + v[:, None, :]
+        if forbidden is not None:
+            q[forbidden] = -np.inf
+        policy[t] = q.argmax(axis=2)
+        v = np.take_along_axis(q, policy[t][:, :, None], axis=2)[:, :, 0]
+    actions = np.empty((n_markets, horizon), dtype=np.int64)
+    j = a["initial"]
+    for t in range(horizon):
+        actions[:, t] = j = policy[t, rows, j]
+    return BatchOptimum(values=v[rows, a["initial"]], policy=policy, actions=actions)
+
+
+def batch_path_metrics(
+    markets: Sequence[Market], actions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected (litres, profit) per market and day (markets, horizon) of level paths, as
+    charged (clipped to each market's move limit, `batch_charged_path`)."""
+    a = _batch_arrays(markets)
+    actions = batch_charged_path(markets, actions)
+    litres = batch_litres(markets)
+    rows = np.arange(len(markets))[:, None]
+    prev = np.concatenate([a["initial"][:, None], actions[:, :-1]], axis=1)
+    sold = litres[rows, prev, actions]
+    return sold, (a["prices"][rows, actions] - a["costs"]) * sold

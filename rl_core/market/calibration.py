@@ -22,6 +22,7 @@ set to 0 is dropped and the model refitted, so the market holds the restricted f
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -65,6 +66,8 @@ class _Fit:
     r_squared: float
     r_squared_within: float
     intercepts: pd.Series  # per station, market terms only (competitor folded in)
+    station_rows: pd.Series  # rows per station in the fit
+    intercept_se: pd.Series  # per station, see `_intercept_se`
 
     def coefficient(self, name: str) -> Coefficient:
         i = self.names.index(name)
@@ -73,6 +76,26 @@ class _Fit:
         half = stats.t.ppf(0.5 + CI_LEVEL / 2, self.dof) * se
         p = float(2 * stats.t.sf(abs(t), self.dof))
         return Coefficient(est, se, est - half, est + half, t, p)
+
+
+@dataclass(frozen=True)
+class StationFit:
+    """What calibration knows about one station (its own estimate, before any fallback).
+
+    `intercept` is the station's demand level (litres/day at price 0, no move; the
+    competitor effect folded in at the station's mean competitor price) and
+    `intercept_se` its standard error (litres/day, see `_intercept_se`); NaN when the
+    station has fewer than 2 usable rows. `StationNetwork` decides whether to trust it.
+    """
+
+    n_rows: int  # rows of this station in the fit (days with yesterday's price)
+    intercept: float
+    intercept_se: float
+    unit_cost_offset: float  # mean of (its cost - that day's mean cost over stations), $/L
+    last_price: float | None  # its price on the window's last day, None if absent that day
+
+    def to_dict(self) -> dict:
+        return {k: (None if v is None else float(v)) for k, v in self.__dict__.items()}
 
 
 @dataclass(frozen=True)
@@ -95,6 +118,13 @@ class Calibration:
     yesterday_effect: str  # one plain sentence
     station_intercepts: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # per-station evidence for station-aware markets (rl_core.market.network)
+    station_fits: dict[str, StationFit] = field(default_factory=dict)
+
+    def with_move_limit(self, max_daily_move: float | None) -> Calibration:
+        """The same calibration, its market limited to `max_daily_move` $/L a day (the
+        business rule the daily run trains and decides under, `Market.max_daily_move`)."""
+        return dataclasses.replace(self, market=self.market.replace(max_daily_move=max_daily_move))
 
     def to_dict(self) -> dict:
         return {
@@ -115,6 +145,7 @@ class Calibration:
             "yesterday_effect": self.yesterday_effect,
             "station_intercepts": dict(self.station_intercepts),
             "notes": list(self.notes),
+            "station_fits": {k: f.to_dict() for k, f in self.station_fits.items()},
         }
 
     def summary(self) -> str:
@@ -138,7 +169,8 @@ class Calibration:
             f"noise_std {d.noise_std:.3f}",
             f"  prices {m.price_min:.3f}..{m.price_max:.3f} $/L in {m.n_prices} steps, "
             f"unit cost {m.unit_cost:.3f}, yesterday's price {m.initial_price:.3f}, "
-            f"horizon {m.horizon} days",
+            f"horizon {m.horizon} days"
+            + ("" if m.max_daily_move is None else f", moves <= {m.max_daily_move:.2f} $/L a day"),
         ]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -196,9 +228,16 @@ def _fit(design: pd.DataFrame, names: list[str]) -> _Fit:
     sst = float(((volume - volume.mean()) ** 2).sum())
     market_terms = [i for i, name in enumerate(names) if name != "competitor_coef"]
     station_means = groups[["volume", *names]].mean()
-    intercepts = (
-        station_means["volume"]
-        - station_means[[names[i] for i in market_terms]] @ (beta[market_terms])
+    market_names = [names[i] for i in market_terms]
+    intercepts = station_means["volume"] - station_means[market_names] @ (beta[market_terms])
+    rows = groups.size()
+    intercept_se = _intercept_se(
+        rows,
+        station_means[market_names],
+        cov[np.ix_(market_terms, market_terms)],
+        station_means["volume"],
+        ssr / dof,
+        float(volume.mean()),
     )
     return _Fit(
         names=tuple(names),
@@ -209,7 +248,50 @@ def _fit(design: pd.DataFrame, names: list[str]) -> _Fit:
         r_squared=1 - ssr / sst if sst > 0 else 0.0,
         r_squared_within=1 - ssr / float(y @ y) if y @ y > 0 else 0.0,
         intercepts=intercepts,
+        station_rows=rows,
+        intercept_se=intercept_se,
     )
+
+
+def _intercept_se(
+    rows: pd.Series,
+    x_means: pd.DataFrame,
+    cov: np.ndarray,
+    volume_means: pd.Series,
+    residual_var: float,
+    mean_volume: float,
+) -> pd.Series:
+    """Standard error of each station's intercept a_s = mean(y_s) - mean(x_s) @ beta.
+
+    Var(a_s) = sigma_s^2 / n_s + mean(x_s)' Cov(beta) mean(x_s). The volume noise is
+    multiplicative, so sigma_s is the pooled residual sd scaled by the station's mean volume
+    (a station's own residual variance would be too noisy to use on a few rows). NaN for a
+    station with fewer than 2 rows: its mean says nothing about its noise.
+    """
+    x = x_means.to_numpy()
+    scale = (volume_means.to_numpy() / mean_volume) ** 2 if mean_volume > 0 else 1.0
+    var = residual_var * scale / rows.to_numpy() + np.einsum("si,ij,sj->s", x, cov, x)
+    se = np.sqrt(np.maximum(var, 0.0))
+    return pd.Series(np.where(rows.to_numpy() >= 2, se, np.nan), index=rows.index)
+
+
+def _station_fits(df: pd.DataFrame, fit: _Fit) -> dict[str, StationFit]:
+    """Each station's own estimate, cost offset and last price (`StationFit`)."""
+    costs = df.dropna(subset=["unit_cost"])
+    offset = costs["unit_cost"] - costs.groupby("date")["unit_cost"].transform("mean")
+    offsets = offset.groupby(costs["station_id"]).mean()
+    last = df[df["date"] == df["date"].max()].dropna(subset=["price"])
+    last_price = last.groupby("station_id")["price"].last()
+    out = {}
+    for station in sorted(set(fit.intercepts.index) | set(df["station_id"].unique())):
+        out[str(station)] = StationFit(
+            n_rows=int(fit.station_rows.get(station, 0)),
+            intercept=float(fit.intercepts.get(station, np.nan)),
+            intercept_se=float(fit.intercept_se.get(station, np.nan)),
+            unit_cost_offset=round(float(offsets.get(station, 0.0)), 9),
+            last_price=float(last_price[station]) if station in last_price.index else None,
+        )
+    return out
 
 
 def _identifiable(design: pd.DataFrame, name: str) -> bool:
@@ -366,4 +448,5 @@ def calibrate(
         yesterday_effect=effect,
         station_intercepts={str(k): float(v) for k, v in fit.intercepts.items()},
         notes=tuple(notes),
+        station_fits=_station_fits(df, fit),
     )

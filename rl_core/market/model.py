@@ -13,12 +13,19 @@ the noise-free reward, and the exact optimum can be computed by dynamic programm
 A `Market` is those parameters plus what the agent controls and faces: a grid of discrete
 prices (floor >= 0), a horizon of `horizon` days, the price charged the day before the
 episode starts, and a per-day unit cost (constant, or a real wholesale series).
+
+`max_daily_move` (None: unconstrained) is the business rule that a station's price moves at
+most that many $/L from yesterday's: it is part of the dynamics, not only a check after the
+fact. A price outside [yesterday - m, yesterday + m] is clipped to the nearest allowed grid
+level (`clip_levels`) and that is the price charged, on day 0 too (yesterday's price is
+the initial price). The environments, the exact optimum and policy evaluation all apply it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +33,10 @@ import numpy as np
 from rl_core.errors import InvalidMarketError
 
 OBJECTIVES = ("demand", "profit")
+# The daily move limit ($/L) of the pipeline: the markets it trains and decides on obey it
+# and the registry's guardrail checks it (one source of truth for both).
+MAX_DAILY_MOVE = 0.30
+MOVE_TOLERANCE = 1e-9  # $/L: a move of exactly m on a float grid (0.30000000000000004) is allowed
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,7 @@ class Market:
     unit_costs: tuple[float, ...] = ()  # empty -> `unit_cost` every day
     unit_cost: float = 1.60
     initial_price: float | None = None  # yesterday's price on day 0; None -> grid middle
+    max_daily_move: float | None = None  # $/L a price may move from yesterday's; None: any
 
     def __post_init__(self) -> None:
         problems = []
@@ -113,6 +125,12 @@ class Market:
                 f"initial_price={self.initial_price} is outside the price grid "
                 f"[{self.price_min}, {self.price_max}]"
             )
+        if self.max_daily_move is not None and not (
+            math.isfinite(self.max_daily_move) and self.max_daily_move > 0
+        ):
+            problems.append(
+                f"max_daily_move={self.max_daily_move} must be a finite number > 0 (or None)"
+            )
         if problems:
             raise InvalidMarketError("invalid market: " + "; ".join(problems))
 
@@ -136,6 +154,44 @@ class Market:
             return self.n_prices // 2
         return int(np.abs(self.prices - self.initial_price).argmin())
 
+    def move_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lowest, highest) allowed level index today per yesterday's level, shape (n,) each.
+
+        Allowed levels form one contiguous run around yesterday's (the grid is sorted), so
+        clipping an action into [lo, hi] charges the nearest allowed price.
+        """
+        n = self.n_prices
+        if self.max_daily_move is None:
+            return np.zeros(n, dtype=np.int64), np.full(n, n - 1, dtype=np.int64)
+        p = self.prices
+        reach = np.abs(p[None, :] - p[:, None]) <= self.max_daily_move + MOVE_TOLERANCE
+        lo = reach.argmax(axis=1)
+        hi = n - 1 - reach[:, ::-1].argmax(axis=1)
+        return lo.astype(np.int64), hi.astype(np.int64)
+
+    def allowed_moves(self) -> np.ndarray:
+        """allowed[j, i]: level i may be charged the day after level j (n, n) bool."""
+        lo, hi = self.move_bounds()
+        i = np.arange(self.n_prices)[None, :]
+        return (i >= lo[:, None]) & (i <= hi[:, None])
+
+    def clip_levels(self, prev, action) -> np.ndarray:
+        """The level charged for `action` after level `prev` (arrays broadcast)."""
+        lo, hi = self.move_bounds()
+        prev = np.asarray(prev)
+        return np.clip(np.asarray(action), lo[prev], hi[prev])
+
+    def charged_path(self, actions) -> np.ndarray:
+        """The levels charged, day by day, for a path of asked levels (clipped in turn)."""
+        actions = np.asarray(actions, dtype=np.int64)
+        if self.max_daily_move is None:
+            return actions
+        out = np.empty_like(actions)
+        j = self.initial_index
+        for t, a in enumerate(actions):
+            out[t] = j = int(self.clip_levels(j, a))
+        return out
+
     def reward(self, objective: str, price, prev_price, cost, volume=None):
         """Reward of one day: litres for `demand`, (price - cost) * litres for `profit`."""
         check_objective(objective)
@@ -155,6 +211,7 @@ class Market:
         d = dict(d)
         d["demand"] = DemandParams(**d.get("demand", {}))
         d["unit_costs"] = tuple(d.get("unit_costs", ()))
+        d.setdefault("max_daily_move", None)  # JSON written before the move limit
         return cls(**d)
 
 
@@ -166,3 +223,15 @@ def check_objective(objective: str) -> str:
             f"unknown agent {objective!r}: choose one of {', '.join(OBJECTIVES)}"
         )
     return objective
+
+
+def shared_move_bounds(markets: Sequence[Market]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The pool's move limit as (lo, hi) per yesterday's level, for the agent's action mask:
+    None when no market is limited, or when they differ (the env's clipping then applies)."""
+    if all(m.max_daily_move is None for m in markets):
+        return None
+    bounds = [m.move_bounds() for m in markets]
+    same = all(
+        np.array_equal(b[0], bounds[0][0]) and np.array_equal(b[1], bounds[0][1]) for b in bounds
+    )
+    return bounds[0] if same else None

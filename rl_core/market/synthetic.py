@@ -11,6 +11,7 @@ its asymmetry) identifiable. Cost changes pass straight through to the price.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 from rl_core.data.schema import coerce_pricing_frame
 from rl_core.data.store import Root, write_day
 from rl_core.market.model import Market
+from rl_core.market.network import StationNetwork
 
 # Station intercepts vary by +-10% around base_demand. Wider (e.g. 0.7..1.3) does not fit
 # the default market: base 24,000 L and slope 10,000 L per $/L sell nothing above 2.40 $/L
@@ -32,8 +34,14 @@ FOLLOW_RISE_PROB = 0.15
 DISCOUNT_PROB = 0.12  # one-day discounts
 DISCOUNT = (0.05, 0.12)
 
+# A heterogeneous network (issue 12): demand levels +-15% (choke price 2.04..2.76 $/L on the
+# default market, static optimum 1.82..2.18, inside the default 1.40..2.40 grid even with
+# the cost offsets) and unit costs up to 6 c/L apart.
+NETWORK_FACTOR_RANGE = (0.85, 1.15)
+NETWORK_COST_OFFSET_RANGE = (-0.03, 0.03)
+
 # Independent random streams, so e.g. the station factors do not depend on `days`.
-_FACTORS, _PRICES, _VOLUME, _COMPETITOR = range(4)
+_FACTORS, _PRICES, _VOLUME, _COMPETITOR, _NETWORK = range(5)
 
 
 def station_ids(n_stations: int) -> list[str]:
@@ -59,8 +67,13 @@ def _cost_series(market: Market, days: int, cost_path: Sequence[float] | None) -
     return costs
 
 
-def _price_paths(market: Market, n: int, costs: np.ndarray, seed: int) -> np.ndarray:
-    """Prices (days x stations) of the cycling process, scaled to the market's price grid."""
+def _price_paths(
+    market: Market, n: int, costs: np.ndarray, seed: int, shift: np.ndarray | float = 0.0
+) -> np.ndarray:
+    """Prices (days x stations) of the cycling process, scaled to the market's price grid.
+
+    `shift` ($/L per station) moves a station's whole cycle, e.g. up where it pays more.
+    """
     rng = np.random.default_rng([seed, _PRICES])
     width = market.price_max - market.price_min
     # Wide enough that a calibration on this history keeps the optimal price cycle inside its
@@ -85,7 +98,7 @@ def _price_paths(market: Market, n: int, costs: np.ndarray, seed: int) -> np.nda
         on_sale = rng.uniform(size=n) < DISCOUNT_PROB
         discount = np.where(on_sale, width * rng.uniform(*DISCOUNT, n), 0.0)
         jitter = width * 0.002 * rng.standard_normal(n)
-        prices[t] = margin + (costs[t] - costs[0]) - discount + jitter
+        prices[t] = margin + shift + (costs[t] - costs[0]) - discount + jitter
     # Quoted to a tenth of a cent, like a pump; inside the market's price band.
     return np.clip(np.round(prices, 3), market.price_min, market.price_max)
 
@@ -97,6 +110,8 @@ def generate_history(
     start: date = date(2026, 1, 1),
     seed: int = 0,
     cost_path: Sequence[float] | None = None,
+    factors: Sequence[float] | None = None,
+    cost_offsets: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """`days` x `n_stations` rows of pricing data drawn from `market`; same seed, same frame.
 
@@ -104,12 +119,25 @@ def generate_history(
     given; `market.unit_costs` (an episode's cost path) is not used. Volume is the market's
     demand at the station's intercept times (1 + noise_std * N(0, 1)), clipped at 0.
     competitor_price is the day's mean posted price plus noise.
+
+    A heterogeneous network (`synthetic_network`) gives each station's intercept factor
+    (`factors`, default `station_factors`) and its cost above the path (`cost_offsets`,
+    $/L); a station then cycles around its own static optimum's shift: half its choke
+    price's shift plus its cost offset (busier and costlier stations post higher prices).
     """
     if n_stations < 1 or days < 1:
         raise ValueError(f"need n_stations >= 1 and days >= 1, got {n_stations}, {days}")
     costs = _cost_series(market, days, cost_path)
-    factors = np.array(list(station_factors(n_stations, seed).values()))
-    prices = _price_paths(market, n_stations, costs, seed)
+    heterogeneous = factors is not None or cost_offsets is not None
+    if factors is None:
+        factors = list(station_factors(n_stations, seed).values())
+    factors = np.asarray(factors, dtype=np.float64)
+    offsets = np.zeros(n_stations) if cost_offsets is None else np.asarray(cost_offsets, float)
+    if factors.shape != (n_stations,) or offsets.shape != (n_stations,):
+        raise ValueError(f"factors and cost_offsets need one value per station ({n_stations})")
+    choke = market.demand.base_demand / market.demand.price_slope
+    shift = (factors - 1.0) * choke + offsets if heterogeneous else 0.0
+    prices = _price_paths(market, n_stations, costs, seed, shift)
     width = market.price_max - market.price_min
 
     # Day 0's "yesterday" is its own price, so the first day carries no move effect.
@@ -134,11 +162,64 @@ def generate_history(
             "station_id": np.tile(station_ids(n_stations), days),
             "price": prices.ravel(),
             "volume": volume.ravel(),
-            "unit_cost": np.repeat(costs, n_stations),
+            "unit_cost": (costs[:, None] + offsets[None, :]).ravel(),
             "competitor_price": competitor.ravel(),
         }
     )
     return coerce_pricing_frame(frame)
+
+
+@dataclass(frozen=True)
+class SyntheticNetwork:
+    """A known heterogeneous network: the shared market and each station's true features."""
+
+    market: Market
+    factors: dict[str, float]  # station's intercept as a multiple of market.demand.base_demand
+    cost_offsets: dict[str, float]  # station's unit cost above the market's ($/L)
+    seed: int = 0
+
+    def truth(self) -> StationNetwork:
+        """The true per-station network (what calibration should recover)."""
+        base = self.market.demand.base_demand
+        return StationNetwork.from_levels(
+            self.market, {s: base * f for s, f in self.factors.items()}, self.cost_offsets
+        )
+
+    def history(
+        self, days: int = 120, start: date = date(2026, 1, 1), cost_path=None
+    ) -> pd.DataFrame:
+        """Pricing history of every station, drawn from its own market (same seed)."""
+        return generate_history(
+            self.market,
+            len(self.factors),
+            days,
+            start,
+            self.seed,
+            cost_path,
+            factors=list(self.factors.values()),
+            cost_offsets=list(self.cost_offsets.values()),
+        )
+
+
+def synthetic_network(
+    n_stations: int,
+    seed: int = 0,
+    market: Market | None = None,
+    factor_range: tuple[float, float] = NETWORK_FACTOR_RANGE,
+    cost_offset_range: tuple[float, float] = NETWORK_COST_OFFSET_RANGE,
+) -> SyntheticNetwork:
+    """N stations with heterogeneous demand levels and costs, uniformly drawn (seeded)."""
+    market = market or Market()
+    rng = np.random.default_rng([seed, _NETWORK])
+    ids = station_ids(n_stations)
+    factors = rng.uniform(*factor_range, size=n_stations)
+    offsets = np.round(rng.uniform(*cost_offset_range, size=n_stations), 3)
+    return SyntheticNetwork(
+        market,
+        dict(zip(ids, factors.tolist(), strict=True)),
+        dict(zip(ids, offsets.tolist(), strict=True)),
+        seed,
+    )
 
 
 def write_history(

@@ -34,16 +34,12 @@ def seed(store: str, first_day: date, days: int, stations: int, seed: int = 0) -
     delivered to landing/ (what the pricing feed would drop there)."""
     from rl_core.data.ingest import write_landing
     from rl_core.data.store import write_day
-    from rl_core.market.model import Market
-    from rl_core.market.synthetic import generate_history
+    from rl_core.market.synthetic import synthetic_network
 
     last = first_day + timedelta(days=days - 1)
-    history = generate_history(
-        Market(),
-        n_stations=stations,
-        days=HISTORY_DAYS + days,
-        start=first_day - timedelta(days=HISTORY_DAYS),
-        seed=seed,
+    # stations differ in demand level and cost (issue 12), so tomorrow's prices should too
+    history = synthetic_network(stations, seed).history(
+        days=HISTORY_DAYS + days, start=first_day - timedelta(days=HISTORY_DAYS)
     )
     by_day = {d.date(): frame for d, frame in history.groupby("date")}
     for day, frame in by_day.items():

@@ -121,9 +121,13 @@ def validate(plan: Plan) -> dict:
 
 
 def calibrate(plan: Plan) -> dict:
-    """Fit the demand model on the trailing window; writes market.json into the run folder."""
+    """Fit the demand model on the trailing window; writes market.json and the station
+    network (network.json: each station's demand level, cost offset and which fallback it
+    got, `rl_core.market.network`) into the run folder. The market carries the daily move
+    limit (`MAX_DAILY_MOVE`, the guardrail's value): prices move at most that much a day."""
     from rl_core.data.store import read_window
     from rl_core.market.calibration import calibrate as fit
+    from rl_core.market.model import MAX_DAILY_MOVE
 
     validation = _need(plan.folder, "validation.json", "validate")
     if not validation.get("valid"):
@@ -131,11 +135,15 @@ def calibrate(plan: Plan) -> dict:
     started = time.perf_counter()
     days = plan.params.calibration_days
     day = date.fromisoformat(plan.day)
-    cal = fit(read_window(plan.store, day, days))
+    # the business's daily move limit is part of the market the trials train on and the
+    # decision compares in, so the agent and the exact optimum obey the move guardrail
+    cal = fit(read_window(plan.store, day, days)).with_move_limit(MAX_DAILY_MOVE)
     log.info("%s", cal.summary())
     market_file = save(plan.folder, "market.json", cal.to_dict())
+    network = _build_network(cal)
     record = {
         "market_file": market_file,
+        **_network_record(plan, network),
         "first_day": (day - timedelta(days=days - 1)).isoformat(),
         "last_day": plan.day,
         "stations": cal.n_stations,
@@ -145,6 +153,50 @@ def calibrate(plan: Plan) -> dict:
     save(plan.folder, "calibration.json", record)
     emit("CalibratedStations", cal.n_stations)
     return record
+
+
+def _build_network(cal):
+    """The calibration's station network, or None when it holds no per-station fits."""
+    from rl_core.market.network import StationNetwork
+
+    try:
+        network = StationNetwork.from_calibration(cal)
+    except ValueError as exc:  # e.g. no per-station fits: train on the mean market as before
+        log.warning("no station network (%s): every station gets the mean market", exc)
+        return None
+    log.info("station network: %d station(s), %s", len(network), _source_counts(network))
+    return network
+
+
+def _source_counts(network) -> dict[str, int]:
+    """How many stations got their demand level from each source (own, shrunk, ...)."""
+    from rl_core.market.network import SOURCES
+
+    sources = list(network.sources().values())
+    return {src: sources.count(src) for src in SOURCES}
+
+
+def _network_record(plan: Plan, network) -> dict:
+    """network.json in the run folder and each station's fit quality for calibration.json."""
+    if network is None:
+        return {"network_file": None}
+    fit_keys = ("station_id", "n_rows", "intercept_se", "source", "weight")
+    return {
+        "network_file": save(plan.folder, "network.json", network.to_dict()),
+        "station_sources": _source_counts(network),
+        "station_fits": [{k: s.to_dict()[k] for k in fit_keys} for s in network.stations],
+        "network_notes": list(network.notes),
+    }
+
+
+def _network(plan: Plan):
+    """This run's station network (network.json), or None (a calibration without one)."""
+    from rl_core.market.network import StationNetwork
+
+    calibration = _need(plan.folder, "calibration.json", "calibrate")
+    if not calibration.get("network_file"):
+        return None
+    return StationNetwork.from_dict(_need(plan.folder, "network.json", "calibrate"))
 
 
 def _market_setup(plan: Plan):
@@ -166,8 +218,9 @@ def plan_trials(plan: Plan, agent: str) -> list[dict]:
     p = plan.params
     if agent not in p.agents:
         return []
-    _need(plan.folder, "calibration.json", "calibrate")  # no trial for data not calibrated
-    trials = trial_configs(agent, plan.day, p.trials, p.seed)
+    calibration = _need(plan.folder, "calibration.json", "calibrate")  # none uncalibrated
+    network = bool(calibration.get("network_file"))
+    trials = trial_configs(agent, plan.day, p.trials, p.seed, network=network)
     save(plan.agent_folder(agent), "trials.json", trials)
     return trials
 
@@ -178,6 +231,10 @@ def trial_folder(plan: Plan, agent: str, trial: int) -> str:
 
 def train_trial(plan: Plan, agent: str, trial: int) -> dict:
     """Train one trial on the calibrated market: checkpoint, policy bundle, trial.json.
+
+    With a station network (calibrate wrote one) the trial trains one agent over the pool
+    of the stations' markets and is scored on all of them: the network fraction, sum of
+    returns / sum of optima over stations; its bundle carries the network.
 
     The trial's folder is published whole or not at all, so a killed trial leaves nothing
     a later step could mistake for a result. Idempotent: a retried trial whose trial.json
@@ -197,9 +254,13 @@ def train_trial(plan: Plan, agent: str, trial: int) -> dict:
         log.info("trial %s/%d already trained: %s", agent, trial, folder)
         return done
     _, setup = _market_setup(plan)
+    network = _network(plan)
     slots = _slots_folder(plan)
     with trial_slot(slots, plan.params.max_concurrent_trials):
-        record = _train(plan, setup, spec, folder)
+        if network is None:
+            record = _train(plan, setup, spec, folder)
+        else:
+            record = _train_network(plan, network, spec, folder)
     emit("TrialTotalReward", record["total_reward"], Agent=agent)
     emit("TrialFractionOfOptimum", record["fraction_of_optimum"], Agent=agent)
     emit("TrialTrainSeconds", record["train_s"], Agent=agent)
@@ -259,6 +320,71 @@ def _train(plan: Plan, setup, spec: dict, folder: str) -> dict:
         index,
         record["total_reward"],
         100 * record["fraction_of_optimum"],
+        result.train_s,
+    )
+    return record
+
+
+def _train_network(plan: Plan, network, spec: dict, folder: str) -> dict:
+    """One trial over the network's station markets; scored on every station."""
+    from rl_core.training.bundle import write_bundle
+    from rl_core.training.checkpoint import save_checkpoint
+    from rl_core.training.network import network_config, train_network
+
+    agent, index = spec["agent"], spec["trial"]
+    budget = plan.params.env_steps
+    hp = dict(spec["hyperparameters"])
+    hp["hidden"] = tuple(hp["hidden"])
+    # the network's settings (scaled rewards, ...) with the trial's hyperparameters on top
+    config = network_config(seed=spec["seed"], total_env_steps=budget, buffer_size=budget, **hp)
+    log.info(
+        "trial %s/%d: %s, %s env steps over %d stations",
+        agent,
+        index,
+        spec["hyperparameters"],
+        budget,
+        len(network),
+    )
+    trained = train_network(network, agent, config)
+    result, ev = trained.train, trained.evaluation
+    with runfolder.staged_output(plan.agent_folder(agent), f"trial-{index:02d}") as out:
+        checkpoint = save_checkpoint(result, [network.market], out)
+        write_bundle(
+            result,
+            network.market,
+            out / "bundle",
+            network=network,
+            extra={"network_evaluation": ev.to_dict()},
+        )
+        record = {
+            "agent": agent,
+            "trial": index,
+            "seed": spec["seed"],
+            "hyperparameters": spec["hyperparameters"],
+            "total_reward": float(ev.returns.sum()),  # over all stations: the search's objective
+            "fraction_of_optimum": ev.fraction_of_optimum,  # the network fraction
+            "optimum": float(ev.optima.sum()),
+            "network": ev.to_dict(),
+            "median_last_5_evals": result.tail_median(),  # on the training's station sample
+            "env_steps": result.env_steps,
+            "updates": result.updates,
+            "train_s": round(result.train_s, 3),
+            "wall_s": round(result.wall_s, 3),
+            "network_eval_s": round(trained.eval_s, 3),
+            "checkpoint": runfolder.join(folder, checkpoint.name),
+            "bundle": runfolder.join(folder, "bundle"),
+            "curve": [
+                {k: row[k] for k in ("env_steps", "fraction") if k in row} for row in result.curve
+            ],
+        }
+        save(out, "trial.json", record)
+    log.info(
+        "trial %s/%d: %.2f%% of the optimum over %d stations (worst %.2f%%), %.1f s",
+        agent,
+        index,
+        100 * ev.fraction_of_optimum,
+        len(network),
+        100 * float(ev.station_fractions.min()),
         result.train_s,
     )
     return record
@@ -352,14 +478,15 @@ DECISION_KEYS = (
 
 
 def evaluate_vs_champion(plan: Plan, agent: str) -> dict:
-    """Champion vs challenger on the same seeded scenarios of today's market (no alias move)."""
+    """Champion vs challenger on the same seeded scenarios of today's market, drawn over its
+    stations when calibrate built a network (no alias move)."""
     from rl_core.registry import decide
 
     registered = _need(plan.agent_folder(agent), "registered.json", "register_challenger")
     _, setup = _market_setup(plan)
-    decision = decide(
-        agent, registered["version"], setup.evaluate[0], seed=plan.params.seed, apply=False
-    )
+    network = _network(plan)  # scenarios over its stations; else over the mean market
+    target = setup.evaluate[0] if network is None else network
+    decision = decide(agent, registered["version"], target, seed=plan.params.seed, apply=False)
     log.info("%s: %s", agent, decision.summary())
     record = decision.to_dict()
     record.pop("evidence", None)
@@ -555,8 +682,19 @@ def _into_grid(today, model) -> tuple:
 # ---- 6. tomorrow's prices --------------------------------------------------------------------
 
 
+def _station_sources(frame) -> dict:
+    """Where the stations' demand levels came from, and which stations fell back."""
+    sources = frame["station_source"]
+    return {
+        "station_sources": {k: int(v) for k, v in sources.value_counts().items()},
+        "fallback_stations": sorted(frame.loc[sources == "fallback", "station_id"].astype(str)),
+    }
+
+
 def write_recommendations(plan: Plan) -> dict:
-    """Every champion in service prices every station of the day for tomorrow."""
+    """Every champion in service prices every station of the day for tomorrow, each with
+    its own demand level from the champion's network (a station it does not know, or an
+    old champion without a network: the network's level, recorded as a fallback)."""
     import pandas as pd
 
     from rl_core.data.store import read_day
@@ -597,7 +735,17 @@ def write_recommendations(plan: Plan) -> dict:
             "min": float(frame["price"].min()),
             "median": float(frame["price"].median()),
             "max": float(frame["price"].max()),
+            **_station_sources(frame),
         }
+        if agents[agent]["fallback_stations"]:
+            log.warning(
+                "%s: %d station(s) not in champion v%s's network, priced at the network's "
+                "demand level: %s",
+                agent,
+                len(agents[agent]["fallback_stations"]),
+                champion[1],
+                ", ".join(agents[agent]["fallback_stations"][:20]),
+            )
         emit("RecommendationsWritten", len(frame), Agent=agent)
         emit("RecommendedPriceMedian", agents[agent]["median"], Agent=agent)
     where = None

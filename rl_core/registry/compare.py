@@ -20,6 +20,12 @@ challenger is promoted only if
   market whose best volume is at the price floor) no policy can beat the flat price, and
   superiority alone would leave the agent without a champion for good.
 
+On a station network (`decide(agent, version, network)`) the scenarios are drawn over the
+stations (`network_scenarios`: each a station's own market, cycling through a seeded
+permutation of the stations, with the same start-price and cost-walk draws), so champion
+and challenger price the same stations with their own demand levels; fractions are
+sum of returns / sum of optima over those scenarios (the network fraction).
+
 Outcomes: `rejected` (a guardrail failed, the challenger cannot price today's market, or
 with no champion it is neither better nor a good first model), `kept` (not significantly
 better than the champion), `promoted`. `Decision.rule` says which rule promoted.
@@ -36,10 +42,13 @@ import numpy as np
 import torch
 from scipy import stats
 
+from rl_core.agents.dqn import allowed_argmax
+from rl_core.envs.observation import COST, DAY, LEVEL, PREV, encode_torch
 from rl_core.evaluation.baselines import best_constant_price, constant_policy
 from rl_core.evaluation.evaluate import Evaluation, Policy, evaluate_policy
 from rl_core.evaluation.optimum import solve
-from rl_core.market.model import Market, check_objective
+from rl_core.market.model import MAX_DAILY_MOVE, Market, check_objective
+from rl_core.market.network import StationNetwork
 from rl_core.registry.errors import ChampionChangedError
 from rl_core.registry.promotion import champion_version, download_bundle, promote
 from rl_core.registry.tracking import client, model_name
@@ -49,7 +58,9 @@ from rl_core.training.bundle import PolicyBundle
 @dataclass(frozen=True)
 class Guardrails:
     price_band: tuple[float, float] | None = None  # allowed ($/L); None: today's price grid
-    max_daily_move: float = 0.30  # $/L between consecutive days of a plan (day 0 excluded)
+    # $/L between consecutive days of a plan (day 0 excluded); the daily run's markets carry
+    # the same limit (rl_core.market.model.MAX_DAILY_MOVE), so its agents are trained inside it
+    max_daily_move: float = MAX_DAILY_MOVE
     profit_never_loses: bool = True  # profit agent: mean planned profit >= 0
 
 
@@ -97,10 +108,26 @@ def scenarios(
     market: Market, n: int = 64, seed: int = 0, cost_walk_std: float = 0.01
 ) -> list[Market]:
     """`n` seeded variants of `market`: start price from the grid, a cost random walk."""
+    return _variants([market] * n, np.random.default_rng(seed), cost_walk_std)
+
+
+def network_scenarios(
+    network: StationNetwork, n: int = 64, seed: int = 0, cost_walk_std: float = 0.01
+) -> list[Market]:
+    """`n` seeded scenarios over the network's stations: each a station's own market (a
+    seeded permutation of the stations, repeated if `n` exceeds them) with a start price
+    from the grid and a cost random walk, as `scenarios`."""
     rng = np.random.default_rng(seed)
-    starts = rng.integers(0, market.n_prices, size=n)
+    markets = network.markets()
+    order = np.concatenate([rng.permutation(len(markets)) for _ in range(-(-n // len(markets)))])
+    return _variants([markets[i] for i in order[:n]], rng, cost_walk_std)
+
+
+def _variants(markets: Sequence[Market], rng: np.random.Generator, cost_walk_std: float):
+    """Each market with a start price drawn from its grid and a cost walk from its costs."""
+    starts = rng.integers(0, markets[0].n_prices, size=len(markets))
     out = []
-    for i in range(n):
+    for i, market in enumerate(markets):
         costs = market.costs
         if cost_walk_std > 0:
             steps = rng.normal(0, cost_walk_std, market.horizon - 1)
@@ -120,10 +147,17 @@ def bundle_policy(bundle: PolicyBundle, market: Market) -> Policy:
 
     Calibration moves the price grid a little every day, so yesterday's champion rarely
     shares today's grid. Observations are translated into the bundle's own terms
-    (yesterday's price to its nearest level, today's cost onto its scale) and its price
-    back to today's nearest level; on the same grid this is the identity.
+    (yesterday's price to its nearest level, today's cost and the station's demand level
+    onto its scale, see `rl_core.envs.observation`) and its price
+    back to today's nearest level; on the same grid this is the identity. Its greedy level
+    ranges over those its own market's move limit allows (the agent's action mask).
     """
-    module = bundle.load_policy()
+    net = bundle.load_policy()
+    n_features = len(bundle.features)  # a pre-station-feature bundle reads 3 columns
+
+    def module(obs: torch.Tensor) -> torch.Tensor:
+        return net(obs[:, :n_features])
+
     own = bundle.market
     own_prices = torch.as_tensor(own.prices, dtype=torch.float32)
     prices = torch.as_tensor(market.prices, dtype=torch.float32)
@@ -137,19 +171,22 @@ def bundle_policy(bundle: PolicyBundle, market: Market) -> Policy:
     @torch.no_grad()
     def policy(obs: torch.Tensor) -> torch.Tensor:
         obs = obs.float()
+        prev_level = torch.round(obs[:, PREV] * (market.n_prices - 1)).long()
         if same_grid:
-            return module(obs).argmax(1)
-        prev = prices[torch.round(obs[:, 1] * (market.n_prices - 1)).long()]
-        cost = market.price_min + obs[:, 2] * (market.price_max - market.price_min)
-        own_obs = torch.stack(
-            [
-                obs[:, 0],
-                nearest(own_prices, prev).float() / (own.n_prices - 1),
-                (cost - own.price_min) / (own.price_max - own.price_min),
-            ],
-            dim=1,
+            return allowed_argmax(module(obs), prev_level, own)
+        prev = prices[prev_level]
+        width = market.price_max - market.price_min
+        cost = market.price_min + obs[:, COST] * width
+        choke = market.price_max + obs[:, LEVEL] * width  # column 3 counts from the ceiling
+        own_width = own.price_max - own.price_min
+        own_prev = nearest(own_prices, prev)
+        own_obs = encode_torch(
+            obs[:, DAY],
+            own_prev.float() / (own.n_prices - 1),
+            (cost - own.price_min) / own_width,
+            (choke - own.price_max) / own_width,
         )
-        return nearest(prices, own_prices[module(own_obs).argmax(1)])
+        return nearest(prices, own_prices[allowed_argmax(module(own_obs), own_prev, own)])
 
     return policy
 
@@ -236,7 +273,7 @@ def check_guardrails(ev: Evaluation, market: Market, agent: str, g: Guardrails) 
 def decide(
     agent: str,
     challenger_version: str | int,
-    market_or_scenarios: Market | Sequence[Market],
+    market_or_scenarios: Market | StationNetwork | Sequence[Market],
     *,
     margin: float = 0.005,
     n_scenarios: int = 64,
@@ -251,8 +288,9 @@ def decide(
 ) -> Decision:
     """Evaluate champion and challenger now on the same scenarios and decide (see module doc).
 
-    `market_or_scenarios`: today's calibrated market (scenarios are drawn from it) or an
-    explicit list of scenario markets. With `apply`, a `promoted` outcome moves the alias
+    `market_or_scenarios`: today's calibrated market (scenarios are drawn from it), today's
+    station network (scenarios drawn over its stations, `network_scenarios`) or an explicit
+    list of scenario markets. With `apply`, a `promoted` outcome moves the alias
     (compare-and-set against the champion evaluated here). The decision is recorded as tags
     on the challenger's version and, with `report`, as a markdown report and PNG under
     <FORECOURT_HOME>/reports/registry/.
@@ -262,6 +300,9 @@ def decide(
     if isinstance(market_or_scenarios, Market):
         market = market_or_scenarios
         scen = scenarios(market, n_scenarios, seed, cost_walk_std)
+    elif isinstance(market_or_scenarios, StationNetwork):
+        market = market_or_scenarios.market  # the shared grid and horizon
+        scen = network_scenarios(market_or_scenarios, n_scenarios, seed, cost_walk_std)
     else:
         scen = list(market_or_scenarios)
         market = scen[0]

@@ -280,7 +280,10 @@ def _answer(holder: ModelHolder, records: list[InvocationRequest]):
                 first = next(i for i, r in zip(idx, rs, strict=True) if _bad(model, r))
                 where = f" (record {first}, station {records[first].station_id!r})"
             return "invalid request" + where + ": " + "; ".join(problems), 422
-        pred = model.predict(day, yp, uc)
+        levels, sources = model.resolve_levels(
+            [r.station_id for r in rs], [r.demand_level for r in rs]
+        )
+        pred = model.predict(day, yp, uc, levels)
         for k, (i, r) in enumerate(zip(idx, rs, strict=True)):
             out[i] = {
                 "price": round(float(pred.price[k]), 6),
@@ -289,6 +292,7 @@ def _answer(holder: ModelHolder, records: list[InvocationRequest]):
                 "model_version": model.version,
                 "agent": agent,
                 "station_id": r.station_id,
+                "station_source": sources[k],
             }
     return out, 200
 

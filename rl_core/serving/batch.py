@@ -2,7 +2,9 @@
 
     <store>/recommendations/date=YYYY-MM-DD/recommendations.parquet
 
-`recommend_batch` prices all stations in one forward pass of the champion's policy;
+`recommend_batch` prices all stations in one forward pass of the champion's policy, each
+with its own demand level (a `demand_level` column, else the champion's network by station
+id, else the network's level; `station_source` says which);
 `write_recommendations` writes the day's file atomically (temp file + rename, through
 fsspec, so `file://` and `s3://` stores share one code path).
 """
@@ -31,6 +33,8 @@ OUTPUT_COLUMNS = (
     "price",
     "expected_volume",
     "expected_profit",
+    "demand_level",
+    "station_source",
     "agent",
     "model_version",
 )
@@ -55,7 +59,8 @@ def recommend_batch(
 
     `stations` needs `station_id`, `unit_cost` and yesterday's price as `yesterday_price` or
     `price` (a day of the pricing schema works as is). A `day` column, if present, overrides
-    `day` per station. Raises InvalidInputError naming the first station it cannot price.
+    `day` per station; a `demand_level` column (NaN: look the station up) overrides the
+    champion's network. Raises InvalidInputError naming the first station it cannot price.
     """
     model = _as_model(bundle, model_version)
     price_col = "yesterday_price" if "yesterday_price" in stations.columns else "price"
@@ -80,7 +85,8 @@ def recommend_batch(
         raise InvalidInputError(
             f"cannot price {len(bad)} of {n} station(s), first {first!r}: {'; '.join(problems)}"
         )
-    pred = model.predict(days, yp, uc)
+    levels, sources = model.resolve_levels(stations["station_id"], _requested_levels(stations))
+    pred = model.predict(days, yp, uc, levels)
     return pd.DataFrame(
         {
             "station_id": stations["station_id"].astype(str).to_numpy(),
@@ -90,11 +96,21 @@ def recommend_batch(
             "price": pred.price,
             "expected_volume": pred.expected_volume,
             "expected_profit": pred.expected_profit,
+            "demand_level": levels,
+            "station_source": sources,
             "agent": model.agent,
             "model_version": model.version,
         },
         columns=list(OUTPUT_COLUMNS),
     )
+
+
+def _requested_levels(stations: pd.DataFrame) -> list[float | None] | None:
+    """The frame's `demand_level` column (missing values: None, look the station up)."""
+    if "demand_level" not in stations.columns:
+        return None
+    values = pd.to_numeric(stations["demand_level"], errors="coerce").to_numpy(np.float64)
+    return [float(v) if np.isfinite(v) else None for v in values]
 
 
 def recommendations_path(store_root: str | os.PathLike, day: date | str) -> str:

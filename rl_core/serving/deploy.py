@@ -250,7 +250,7 @@ def verify_tarball(
                 raise DeployError(f"{tarball} holds version {found_version}, not {version}")
             policy = bundle.load_policy()
             with torch.no_grad():
-                q = policy(torch.zeros((1, 3), dtype=torch.float32))
+                q = policy(torch.zeros((1, len(bundle.features)), dtype=torch.float32))
             n_prices = bundle.market.n_prices
             if tuple(q.shape) != (1, n_prices):
                 raise DeployError(

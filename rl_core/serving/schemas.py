@@ -23,6 +23,12 @@ class InvocationRequest(BaseModel):
     day: Annotated[int, Field(ge=0, le=1_000_000)] = Field(
         0, description="day of the planning horizon (0 = its first day)"
     )
+    demand_level: Annotated[float, Field(ge=-1.0, le=3.0, allow_inf_nan=False)] | None = Field(
+        None,
+        description="the station's demand level (its choke price above the model's price "
+        "ceiling, in grid widths); absent: looked up by station_id in the champion's "
+        "network, else the network's level",
+    )
 
 
 class InvocationResponse(BaseModel):
@@ -32,6 +38,9 @@ class InvocationResponse(BaseModel):
     model_version: str
     agent: str
     station_id: str
+    station_source: Literal["request", "network", "fallback"] = Field(
+        description="where the station's demand level came from"
+    )
 
 
 RequestBody = (

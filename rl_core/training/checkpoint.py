@@ -13,7 +13,7 @@ import torch
 from rl_core.agents.dqn import DQNAgent, DQNConfig
 from rl_core.envs.gas_station import OBS_DIM
 from rl_core.errors import ForecourtError
-from rl_core.market.model import Market
+from rl_core.market.model import Market, shared_move_bounds
 
 if TYPE_CHECKING:
     from rl_core.training.train import TrainResult
@@ -58,7 +58,8 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[DQNAgent, str, list[Market
         raise ForecourtError(f"no checkpoint at {path} (train one with `forecourt train`)")
     ckpt = torch.load(path, weights_only=False)
     markets = [Market.from_dict(d) for d in ckpt["markets"]]
-    agent = DQNAgent(OBS_DIM, markets[0].n_prices, DQNConfig(**ckpt["config"]))
+    config = DQNConfig(**ckpt["config"])
+    agent = DQNAgent(OBS_DIM, markets[0].n_prices, config, move_bounds=shared_move_bounds(markets))
     agent.load_state_dict(ckpt["agent"])
     return agent, ckpt["objective"], markets, ckpt
 

@@ -11,9 +11,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from rl_core.agents.dqn import DQNAgent
+from rl_core.envs.observation import observe
 from rl_core.market.model import Market
 
 
@@ -38,15 +40,11 @@ class ExportReport:
 
 
 def all_states(markets: list[Market]) -> torch.Tensor:
-    """Every observation the markets can produce: day x yesterday's level x cost."""
-    rows = []
-    for m in markets:
-        lo, width = m.price_min, m.price_max - m.price_min
-        for day in range(m.horizon):
-            cost = (m.costs[day] - lo) / width
-            for j in range(m.n_prices):
-                rows.append((day / m.horizon, j / (m.n_prices - 1), cost))
-    return torch.tensor(rows, dtype=torch.float32)
+    """Every observation the markets can produce: day x yesterday's level (x cost, level)."""
+    rows = [
+        observe(m, day, j) for m in markets for day in range(m.horizon) for j in range(m.n_prices)
+    ]
+    return torch.from_numpy(np.stack(rows))
 
 
 def export_policy(

@@ -25,8 +25,8 @@ from rl_core.agents.dqn import DQNAgent, DQNConfig
 from rl_core.agents.replay_buffer import NStepCollector, ReplayBuffer
 from rl_core.envs.vector import VectorGasStation
 from rl_core.evaluation.evaluate import Evaluation, evaluate_policy
-from rl_core.evaluation.optimum import solve
-from rl_core.market.model import Market, check_objective
+from rl_core.evaluation.optimum import solve_batch
+from rl_core.market.model import Market, check_objective, shared_move_bounds
 from rl_core.training.checkpoint import save_checkpoint
 
 TARGET_FRACTION = 0.99
@@ -108,11 +108,17 @@ def train(
     torch.set_num_threads(cfg.torch_threads)
     try:
         torch.manual_seed(cfg.seed)
-        optima = [solve(m, objective).value for m in scenarios]
+        optima = solve_batch(scenarios, objective).values.tolist()
         # rewards in units of "an optimal day", so Q-values count days and need no tuning
-        scale = cfg.reward_scale or scenarios[0].horizon * len(optima) / float(np.sum(optima))
-        env = VectorGasStation(pool, objective, cfg.num_envs, sample=len(pool) > 1, seed=cfg.seed)
-        agent = DQNAgent(env.obs_dim, env.n_prices, cfg)
+        env = VectorGasStation(
+            pool,
+            objective,
+            cfg.num_envs,
+            sample=len(pool) > 1,
+            seed=cfg.seed,
+        )
+        scale = _reward_scale(cfg, pool, scenarios, optima, objective)
+        agent = DQNAgent(env.obs_dim, env.n_prices, cfg, move_bounds=shared_move_bounds(pool))
         buffer = ReplayBuffer(cfg.buffer_size, env.obs_dim)
         rng = torch.Generator().manual_seed(cfg.seed + 1)
         result = _loop(
@@ -124,6 +130,19 @@ def train(
     if checkpoint_dir is not None:
         save_checkpoint(result, pool, Path(checkpoint_dir))
     return result
+
+
+def _reward_scale(cfg, pool, scenarios, optima, objective) -> float | torch.Tensor:
+    """Reward multiplier: one float, or one per pool market (`DQNConfig.scale_per_market`)."""
+    if cfg.reward_scale is not None:
+        return float(cfg.reward_scale)
+    if cfg.scale_per_market and len(pool) > 1:
+        per_day = solve_batch(pool, objective).values / pool[0].horizon
+        # a market whose optimum is ~0 (cannot sell at a profit) keeps the pool's scale
+        mean = float(np.mean(per_day))
+        per_day = np.where(per_day > 1e-3 * mean, per_day, mean)
+        return torch.as_tensor(1.0 / per_day, dtype=torch.float32)
+    return scenarios[0].horizon * len(optima) / float(np.sum(optima))
 
 
 def _loop(cfg, env, agent, buffer, rng, scale, scenarios, optima, objective, progress, start):
@@ -149,8 +168,9 @@ def _loop(cfg, env, agent, buffer, rng, scale, scenarios, optima, objective, pro
             cfg.exploration_final - cfg.exploration_initial
         )
         actions = agent.act(obs, epsilon, rng)
+        slot_scale = scale if isinstance(scale, float) else scale[env.market_id]
         next_obs, reward, done = env.step(actions)
-        collector.add(obs, actions, reward * scale, next_obs, done)
+        collector.add(obs, actions, reward * slot_scale, next_obs, done)
         obs = next_obs
         episode_return += reward
         if done:
