@@ -452,9 +452,10 @@ def test_the_dag_wires_each_stage(tmp_path):
 
 def test_the_dag_parses_on_the_mwaa_floor_without_hitl(tmp_path):
     """Airflow 3.0.6 (MWAA's floor) has no HITL operator: the registry sensor gates."""
-    found = sorted(glob.glob(str(ROOT / ".venvs" / "mwaa-airflow-3.0.6-*" / "bin" / "python")))
-    if not found:
-        pytest.skip("no MWAA 3.0.6 environment under .venvs (tests/test_mwaa_parity.py builds it)")
-    info = _parse(tmp_path, python=found[-1], FORECOURT_ENV="prod")
+    import mwaa_envs  # tests/: builds the floor's venv once (cached, shared with the parity test)
+
+    (floor,) = [env for env in mwaa_envs.ENVS if env.airflow == "3.0.6"]
+    built = mwaa_envs.ensure_env(floor)
+    info = _parse(tmp_path, python=str(built.python), FORECOURT_ENV="prod")
     assert "profit.approval" not in info["tasks"]
     assert info["upstream"]["profit.promote_approved"] == ["profit.await_approval"]
