@@ -1,19 +1,27 @@
 """Gymnasium environments; importing this package registers them.
 
 gymnasium.make("GasStationProfit-v0", market=Market(...))
+
+The serving image has no gymnasium: it needs only `rl_core.envs.observation` (the
+observation spec), so without gymnasium this package registers nothing and exports only
+`ENV_IDS`.
 """
 
-import gymnasium as gym
-
-from rl_core.envs.gas_station import GasStationDemandEnv, GasStationEnv, GasStationProfitEnv
+try:
+    import gymnasium as gym
+except ModuleNotFoundError:  # the serving image: observation.py is all it imports from here
+    gym = None
 
 ENV_IDS = {"demand": "GasStationDemand-v0", "profit": "GasStationProfit-v0"}
 
-for _objective, _env_id in ENV_IDS.items():
-    if _env_id not in gym.registry:
-        gym.register(
-            id=_env_id,
-            entry_point=f"rl_core.envs.gas_station:GasStation{_objective.title()}Env",
-        )
+if gym is not None:
+    from rl_core.envs.gas_station import GasStationDemandEnv, GasStationEnv, GasStationProfitEnv
+
+    for _objective, _env_id in ENV_IDS.items():
+        if _env_id not in gym.registry:
+            gym.register(
+                id=_env_id,
+                entry_point=f"rl_core.envs.gas_station:GasStation{_objective.title()}Env",
+            )
 
 __all__ = ["ENV_IDS", "GasStationDemandEnv", "GasStationEnv", "GasStationProfitEnv"]
