@@ -23,10 +23,16 @@ observations with the functions here so the layout cannot drift between them.
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
-from rl_core.market.model import Market
+import numpy as np
+
+# the market knows its own demand level (calibration on the MWAA worker computes it without
+# torch); re-exported here as column 3's definition
+from rl_core.market.model import Market, choke_price, demand_level_feature  # noqa: F401
+
+if TYPE_CHECKING:
+    import torch
 
 FEATURES = ("day_fraction", "prev_price", "unit_cost", "demand_level")
 OBS_DIM = len(FEATURES)
@@ -46,17 +52,6 @@ def cost_feature(market: Market, cost):
     return (cost - market.price_min) / (market.price_max - market.price_min)
 
 
-def choke_price(market: Market) -> float:
-    """base_demand / price_slope: the price ($/L) at which demand without a move vanishes."""
-    return market.demand.base_demand / market.demand.price_slope
-
-
-def demand_level_feature(market: Market) -> float:
-    """Column 3 for `market`: its choke price above its grid's ceiling, in grid widths."""
-    width = market.price_max - market.price_min
-    return float((choke_price(market) - market.price_max) / width)
-
-
 def encode_numpy(day_fraction, prev_fraction, cost, level) -> np.ndarray:
     """Stack already scaled features (scalars or equal-length arrays) into observations."""
     cols = np.broadcast_arrays(
@@ -67,6 +62,8 @@ def encode_numpy(day_fraction, prev_fraction, cost, level) -> np.ndarray:
 
 def encode_torch(day_fraction, prev_fraction, cost, level) -> torch.Tensor:
     """The torch twin of `encode_numpy` (inputs: tensors or floats, broadcast to a batch)."""
+    import torch  # here, not at import: the MWAA worker (no torch) reads this module's layout
+
     tensors = [x for x in (day_fraction, prev_fraction, cost, level) if torch.is_tensor(x)]
     like = tensors[0] if tensors else torch.zeros(())
     cols = torch.broadcast_tensors(

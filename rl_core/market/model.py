@@ -235,3 +235,15 @@ def shared_move_bounds(markets: Sequence[Market]) -> tuple[np.ndarray, np.ndarra
         np.array_equal(b[0], bounds[0][0]) and np.array_equal(b[1], bounds[0][1]) for b in bounds
     )
     return bounds[0] if same else None
+
+
+def choke_price(market: Market) -> float:
+    """base_demand / price_slope: the price ($/L) at which demand without a move vanishes."""
+    return market.demand.base_demand / market.demand.price_slope
+
+
+def demand_level_feature(market: Market) -> float:
+    """A station's demand level, observation column 3 (rl_core.envs.observation): its choke
+    price above its grid's ceiling, in grid widths (0 for the built-in market)."""
+    width = market.price_max - market.price_min
+    return float((choke_price(market) - market.price_max) / width)

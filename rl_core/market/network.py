@@ -39,9 +39,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rl_core.envs.observation import demand_level_feature
 from rl_core.market.calibration import Calibration
-from rl_core.market.model import Market
+from rl_core.market.model import Market, demand_level_feature
 
 MIN_ROWS = 20  # fewer rows and a station's own intercept is shrunk, whatever its SE
 MAX_LEVEL_SE_STEPS = 0.5  # max intercept SE, in price-grid steps of choke price, to trust
