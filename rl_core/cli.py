@@ -9,6 +9,7 @@
     forecourt registry          list, show, promote, roll back registered models (MLflow)
     forecourt serve             the inference server (SageMaker /ping, /invocations)
     forecourt demo              synth -> calibrate -> train both agents -> evaluate
+    forecourt study             real data (NSW FuelCheck, one station) through the loop, a report
 
 Every command prints a short human summary; with `--json` its last line is one JSON object.
 Errors a user can fix print one line naming the problem and exit with status 2.
@@ -130,8 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_parser(sub)
 
     from rl_core.pipeline.cli import add_pipeline_parsers
+    from rl_core.study.cli import add_study_parser
 
     add_pipeline_parsers(sub)
+    add_study_parser(sub)
     return p
 
 

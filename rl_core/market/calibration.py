@@ -95,7 +95,7 @@ class StationFit:
     last_price: float | None  # its price on the window's last day, None if absent that day
 
     def to_dict(self) -> dict:
-        return {k: (None if v is None else float(v)) for k, v in self.__dict__.items()}
+        return {k: (None if v is None else _finite(float(v))) for k, v in self.__dict__.items()}
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,10 @@ class Calibration:
     notes: tuple[str, ...] = ()
     # per-station evidence for station-aware markets (rl_core.market.network)
     station_fits: dict[str, StationFit] = field(default_factory=dict)
+    # "volume": the OLS fit above; "price-only": levels inferred from margins under stated
+    # assumptions (rl_core.market.price_only), its checks in `diagnostics`
+    method: str = "volume"
+    diagnostics: dict = field(default_factory=dict)
 
     def with_move_limit(self, max_daily_move: float | None) -> Calibration:
         """The same calibration, its market limited to `max_daily_move` $/L a day (the
@@ -128,28 +132,32 @@ class Calibration:
 
     def to_dict(self) -> dict:
         return {
+            "method": self.method,
             "market": self.market.to_dict(),
             "coefficients": {k: c.to_dict() for k, c in self.coefficients.items()},
-            "r_squared": self.r_squared,
-            "r_squared_within": self.r_squared_within,
-            "residual_sd": self.residual_sd,
+            "r_squared": _finite(self.r_squared),
+            "r_squared_within": _finite(self.r_squared_within),
+            "residual_sd": _finite(self.residual_sd),
             "mean_volume": self.mean_volume,
             "n_rows": self.n_rows,
             "n_stations": self.n_stations,
             "n_dropped": self.n_dropped,
             "window_start": self.window_start.isoformat(),
             "window_end": self.window_end.isoformat(),
-            "significance": self.significance,
+            "significance": _finite(self.significance),
             "competitor_control": self.competitor_control,
             "se_type": "HC1",
             "yesterday_effect": self.yesterday_effect,
             "station_intercepts": dict(self.station_intercepts),
             "notes": list(self.notes),
             "station_fits": {k: f.to_dict() for k, f in self.station_fits.items()},
+            "diagnostics": {k: _finite(v) for k, v in self.diagnostics.items()},
         }
 
     def summary(self) -> str:
         m, d = self.market, self.market.demand
+        if self.method != "volume":
+            return self._price_only_summary()
         lines = [
             f"Calibration on {self.window_start}..{self.window_end}: {self.n_rows:,} rows, "
             f"{self.n_stations} station(s) ({self.n_dropped:,} row(s) without yesterday's "
@@ -174,6 +182,39 @@ class Calibration:
         ]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+    def _price_only_summary(self) -> str:
+        m, d, g = self.market, self.market.demand, self.diagnostics
+        q1, q2, q3 = g["margin_quartiles"]
+        return "\n".join(
+            [
+                f"Price-only calibration on {self.window_start}..{self.window_end}: "
+                f"{self.n_rows:,} rows, {self.n_stations} station(s) ({self.n_dropped:,} row(s) "
+                "without a price and a unit cost dropped); no volumes: demand is ASSUMED",
+                f"  margin over unit cost: median {q2:.3f} $/L (quartiles {q1:.3f}..{q3:.3f}), "
+                f"its standard error per station {g['median_margin_se']:.3f} $/L (median; "
+                f"lag-1 autocorrelation {g['median_autocorrelation']:.2f})",
+                "  implied own-price elasticity of a typical station "
+                f"{g['implied_elasticity']:.1f}",
+                f"Market: base_demand {d.base_demand:,.0f} L, price_slope {d.price_slope:,.0f}, "
+                f"gain_coef {d.gain_coef:,.0f}, loss_coef {d.loss_coef:,.0f}, "
+                f"noise_std {d.noise_std:.3f}",
+                f"  prices {m.price_min:.3f}..{m.price_max:.3f} $/L in {m.n_prices} steps, "
+                f"unit cost {m.unit_cost:.3f}, yesterday's price {m.initial_price:.3f}, "
+                f"horizon {m.horizon} days"
+                + (
+                    ""
+                    if m.max_daily_move is None
+                    else f", moves <= {m.max_daily_move:.2f} $/L a day"
+                ),
+                *(f"  note: {n}" for n in self.notes),
+            ]
+        )
+
+
+def _finite(x):
+    """A float for JSON: NaN/inf (a figure the method does not produce) become None."""
+    return None if isinstance(x, float) and not math.isfinite(x) else x
 
 
 def _pval(p: float) -> str:
@@ -331,7 +372,8 @@ def _judge_moves(
     return kept, f"yesterday-price effect detected: {effect} kept; {dropped}, set to 0"
 
 
-def _price_grid(prices: pd.Series) -> tuple[float, float]:
+def price_grid(prices: pd.Series) -> tuple[float, float]:
+    """The grid's floor and ceiling: the 2-98% quantiles of `prices`, widened 5% each side."""
     lo, hi = prices.quantile(list(GRID_QUANTILES))
     pad = GRID_WIDEN * (hi - lo)
     return max(math.floor((lo - pad) * 1000) / 1000, 0.0), math.ceil((hi + pad) * 1000) / 1000
@@ -353,7 +395,7 @@ def _market(
         loss_coef=coef.get("loss_coef", 0.0),
         noise_std=noise,
     )
-    price_min, price_max = _price_grid(df["price"].dropna())
+    price_min, price_max = price_grid(df["price"].dropna())
     last = df[df["date"] == df["date"].max()]
     initial = float(last["price"].mean())
     if not price_min <= initial <= price_max:
