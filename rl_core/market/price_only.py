@@ -114,7 +114,7 @@ def calibrate_price_only(
     if unidentified:
         notes.append(
             f"{unidentified} station(s) priced at or below cost + {min_margin:.3f} $/L on "
-            "average (or have one day): no own demand level, they take a cluster's"
+            "average (or have one day): no own demand level, they take the network's"
         )
     diagnostics = _diagnostics(usable, stations, identified, typical_margin, cost_now)
     notes.append(

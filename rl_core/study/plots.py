@@ -59,8 +59,9 @@ def _volume_fit(data: pd.DataFrame, cal, path: Path) -> Path:
         comp = rows["competitor_price"]
         shift = competitor.estimate * (comp - comp.groupby(rows["station_id"]).transform("mean"))
     rows["predicted"] = (level - d.price_slope * rows["price"] + shift).clip(lower=0)
-    # volume as if every station had the network's level, for one picture of the curve
-    rows["adjusted"] = rows["volume"] - (level - d.base_demand)
+    # partial residuals: volume as if every station had the network's level and faced its
+    # mean competitor price, so the points show the effect the fitted line claims
+    rows["adjusted"] = rows["volume"] - (level - d.base_demand) - shift
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.4))
     ax1.scatter(rows["price"], rows["adjusted"], s=6, alpha=0.25, color="grey", label="days")
@@ -70,7 +71,9 @@ def _volume_fit(data: pd.DataFrame, cal, path: Path) -> Path:
     grid = np.linspace(rows["price"].min(), rows["price"].max(), 50)
     ax1.plot(grid, d.base_demand - d.price_slope * grid, color="tab:red", lw=2, label="fitted")
     ax1.set_xlabel("price ($/L)")
-    ax1.set_ylabel("litres a day" + (" (station level removed)" if cal.n_stations > 1 else ""))
+    held = ["competitor price at its mean"] if competitor is not None else []
+    held += ["station level removed"] if cal.n_stations > 1 else []
+    ax1.set_ylabel("litres a day" + (f" ({', '.join(held)})" if held else ""))
     r2 = "" if cal.r_squared != cal.r_squared else f", R² {cal.r_squared:.3f}"
     ax1.set_title(f"Demand: slope {d.price_slope:,.0f} L per $/L{r2}")
     ax1.legend(loc="upper right", fontsize=8)
