@@ -2,9 +2,13 @@
 
     .venv/bin/python -m benchmarks.bench_station_network [--stations 2000] [--agents profit demand]
                                                          [--seed 0] [--env-steps 600000]
+                                                         [--max-daily-move 0.30 | --no-move-limit]
 
 On a seeded synthetic network of heterogeneous stations (`synthetic_network`, 120 days of
-history): per-station calibration and `StationNetwork.from_calibration`, then per agent one
+history): per-station calibration with the daily move limit the daily run trains under
+(`MAX_DAILY_MOVE`, applied as the pipeline's calibrate step does:
+`calibrate(...).with_move_limit(MAX_DAILY_MOVE)`; `--no-move-limit` measures the market
+without it) and `StationNetwork.from_calibration`, then per agent one
 station-aware DQN (`train_network`, `network_config()`), the batched exact optimum and
 network evaluation over every station, and tomorrow's price per station. Each stage is
 timed; `cpu_share` (process CPU s / wall s) below 0.9 flags a contended machine.
@@ -43,11 +47,22 @@ def run(argv: list[str] | None = None) -> dict:
     p.add_argument("--agents", nargs="+", choices=("profit", "demand"), default=["profit"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--env-steps", type=int, default=None, help="default: network_config()'s")
+    limit = p.add_mutually_exclusive_group()
+    limit.add_argument(
+        "--max-daily-move",
+        type=float,
+        default=None,
+        help="$/L a price may move in a day (default: MAX_DAILY_MOVE, as the daily run)",
+    )
+    limit.add_argument(
+        "--no-move-limit", action="store_true", help="no daily move limit (before issue 12)"
+    )
     args = p.parse_args(argv)
     set_single_thread()
 
     from rl_core.evaluation.network import recommend_prices
     from rl_core.market.calibration import calibrate
+    from rl_core.market.model import MAX_DAILY_MOVE
     from rl_core.market.network import StationNetwork
     from rl_core.market.synthetic import synthetic_network
     from rl_core.training.network import network_config, train_network
@@ -56,7 +71,13 @@ def run(argv: list[str] | None = None) -> dict:
     timings: dict = {}
     synth = synthetic_network(args.stations, seed=args.seed)
     history = _timed(timings, "generate_history", synth.history)
-    calibration = _timed(timings, "calibrate", calibrate, history)
+    if args.no_move_limit:
+        max_daily_move = None
+    elif args.max_daily_move is not None:
+        max_daily_move = args.max_daily_move
+    else:
+        max_daily_move = MAX_DAILY_MOVE
+    calibration = _timed(timings, "calibrate", calibrate, history).with_move_limit(max_daily_move)
     network = _timed(timings, "station_network", StationNetwork.from_calibration, calibration)
     sources = network.sources()
     agents = {}
@@ -96,6 +117,7 @@ def run(argv: list[str] | None = None) -> dict:
             "rows": len(history),
             "agents": args.agents,
             "seed": args.seed,
+            "max_daily_move": calibration.market.max_daily_move,
             "config": network_config(**overrides).to_dict(),
         },
         "stages_s": timings,
