@@ -3,8 +3,9 @@ and the startup script (docker/mwaa/startup.sh).
 
 - the build is deterministic: the same tree gives the same bytes whatever the files' times,
   so the S3 object version (and the MWAA environment) changes only with the content;
-- the zip holds the plugin at its root, rl_core's pipeline and package data, and an
-  .airflowignore that keeps Airflow's plugin loader to the plugin;
+- the zip holds the plugin at its root with the package that renders its page, rl_core's
+  pipeline and package data, and an .airflowignore that keeps Airflow's plugin loader to
+  the plugin;
 - no module in it imports torch when imported, read with `ast` through every rl_core import
   (an implementation of its own, not the build script's), and every module in it really
   imports, from the zip alone, with torch made unimportable;
@@ -86,6 +87,14 @@ def test_the_build_is_deterministic(built, tmp_path):
 
 def test_the_zip_holds_the_plugin_and_the_pipeline(members):
     assert members["forecourt_plugin.py"] == (ROOT / "plugins/forecourt_plugin.py").read_bytes()
+    page = ROOT / "plugins" / "forecourt_page"
+    shipped = {
+        p.relative_to(page.parent).as_posix(): p.read_bytes()
+        for p in page.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert "forecourt_page/charts.py" in shipped
+    assert {n: d for n, d in members.items() if n.startswith("forecourt_page/")} == shipped
     assert "rl_core/__init__.py" in members
     pipeline = {f"rl_core/pipeline/{p.name}" for p in (ROOT / "rl_core/pipeline").glob("*.py")}
     assert pipeline <= set(members), sorted(pipeline - set(members))
@@ -101,6 +110,7 @@ def test_the_zip_holds_the_plugin_and_the_pipeline(members):
         assert needed in members, needed
     assert not [n for n in members if "__pycache__" in n or n.endswith(".pyc")]
     assert b"rl_core/" in members[".airflowignore"]
+    assert (ROOT / "plugins/.airflowignore").read_bytes() in members[".airflowignore"]
     # nothing that needs torch: the training image runs those steps
     for torch_module in ("rl_core/agents/networks.py", "rl_core/training/train.py"):
         assert torch_module not in members
