@@ -440,6 +440,24 @@ def test_airflow_loads_the_plugin(tmp_path):
     assert fc["source"] == "$PLUGINS_FOLDER/forecourt_plugin.py"
 
 
+@pytest.mark.parametrize("syntax", ["glob", "regexp"])
+def test_airflow_imports_only_the_plugin_from_the_plugins_folder(syntax):
+    """The plugin's rendering package (forecourt_page/) is kept out by plugins/.airflowignore:
+    Airflow's plugin manager would import its files as plugin modules named after the file."""
+    try:  # Airflow >= 3.1
+        from airflow._shared.module_loading import find_path_from_directory
+    except ImportError:  # pragma: no cover - Airflow 3.0.x
+        from airflow.utils.file import find_path_from_directory
+    folder = PLUGIN_FILE.parent
+    found = sorted(
+        Path(p).relative_to(folder).as_posix()
+        for p in find_path_from_directory(folder, ".airflowignore", syntax)
+        if p.endswith(".py")
+    )
+    assert found == ["forecourt_plugin.py"], found
+    assert list((folder / "forecourt_page").glob("*.py")), "nothing to keep out: update this test"
+
+
 NO_TORCH = """
 import importlib.abc, importlib.util, sys
 class Block(importlib.abc.MetaPathFinder):

@@ -3,8 +3,9 @@ and the startup script (docker/mwaa/startup.sh).
 
 - the build is deterministic: the same tree gives the same bytes whatever the files' times,
   so the S3 object version (and the MWAA environment) changes only with the content;
-- the zip holds the plugin at its root, rl_core's pipeline and package data, and an
-  .airflowignore that keeps Airflow's plugin loader to the plugin;
+- the zip holds the plugin at its root with the package that renders its page (templates
+  included: the page renders from the unpacked zip alone), rl_core's pipeline and package
+  data, and an .airflowignore that keeps Airflow's plugin loader to the plugin;
 - no module in it imports torch when imported, read with `ast` through every rl_core import
   (an implementation of its own, not the build script's), and every module in it really
   imports, from the zip alone, with torch made unimportable;
@@ -86,6 +87,14 @@ def test_the_build_is_deterministic(built, tmp_path):
 
 def test_the_zip_holds_the_plugin_and_the_pipeline(members):
     assert members["forecourt_plugin.py"] == (ROOT / "plugins/forecourt_plugin.py").read_bytes()
+    page = ROOT / "plugins" / "forecourt_page"
+    shipped = {
+        p.relative_to(page.parent).as_posix(): p.read_bytes()
+        for p in page.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert "forecourt_page/templates/page.html" in shipped
+    assert {n: d for n, d in members.items() if n.startswith("forecourt_page/")} == shipped
     assert "rl_core/__init__.py" in members
     pipeline = {f"rl_core/pipeline/{p.name}" for p in (ROOT / "rl_core/pipeline").glob("*.py")}
     assert pipeline <= set(members), sorted(pipeline - set(members))
@@ -101,6 +110,7 @@ def test_the_zip_holds_the_plugin_and_the_pipeline(members):
         assert needed in members, needed
     assert not [n for n in members if "__pycache__" in n or n.endswith(".pyc")]
     assert b"rl_core/" in members[".airflowignore"]
+    assert (ROOT / "plugins/.airflowignore").read_bytes() in members[".airflowignore"]
     # nothing that needs torch: the training image runs those steps
     for torch_module in ("rl_core/agents/networks.py", "rl_core/training/train.py"):
         assert torch_module not in members
@@ -234,6 +244,58 @@ def test_airflow_sees_only_the_plugin_in_plugins_folder(extracted, syntax):
         if p.endswith(".py")
     )
     assert found == ["forecourt_plugin.py"], found
+
+
+PAGE_FROM_THE_ZIP = """
+import importlib.util, json, sys
+from pathlib import Path
+spec = importlib.util.spec_from_file_location("forecourt_plugin", "forecourt_plugin.py")
+mod = importlib.util.module_from_spec(spec)
+sys.modules["forecourt_plugin"] = mod
+spec.loader.exec_module(mod)
+import forecourt_page
+from fastapi.testclient import TestClient
+evil = "<script>alert(1)</script>"
+point = {"version": "1", "fraction_of_optimum": 0.97, "champion": True, "decision": "promoted"}
+agent = {"name": "forecourt-profit", "champion": "1", "trend": [point]}
+data = {"registry": {"agents": {"profit": agent}}, "runs": [], "errors": {"runs": evil}}
+mod.collect = lambda limit: data
+mod.app.dependency_overrides[mod.authorize] = lambda: None
+http = TestClient(mod.app)
+page, icon = http.get("/"), http.get("/icon.svg")
+print(json.dumps({
+    "package": str(Path(forecourt_page.__file__).resolve()),
+    "status": page.status_code,
+    "page": page.text,
+    "icon": icon.text,
+}))
+"""
+
+
+def test_the_page_renders_from_the_unpacked_zip_alone(extracted):
+    """As on MWAA: the plugin, its package and the templates come from the unpacked zip
+    (on sys.path), nothing from the checkout."""
+    pytest.importorskip("airflow")
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [sys.executable, "-c", PAGE_FROM_THE_ZIP],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=extracted,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["package"].startswith(str(extracted.resolve())), result["package"]
+    assert result["status"] == 200
+    page = result["page"]
+    assert "Champion: <b>v1</b>" in page and 'data-version="1"' in page
+    assert "Run reports unavailable: &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script" not in page
+    assert ":root{--fg:" in page  # the stylesheet, from templates/forecourt.css
+    assert result["icon"].startswith("<svg")
 
 
 def _source(script: Path, env: dict[str, str]) -> tuple[dict[str, str], str]:

@@ -8,14 +8,18 @@ MWAA unpacks plugins.zip into $AIRFLOW_HOME/plugins, which is on every component
 sys.path (scheduler, DAG processor, workers, triggerer, API server). So the zip holds, at
 its root:
 
-- `forecourt_plugin.py`: the Forecourt page of the Airflow UI (plugins/);
+- `forecourt_plugin.py`: the Forecourt page of the Airflow UI (plugins/): its routes;
+- `forecourt_page/`: what the page looks like (plugins/forecourt_page/: the Jinja templates,
+  the SVG chart), which forecourt_plugin.py imports from sys.path and whose templates it
+  finds through the package, so they work from the unpacked zip as from plugins/;
 - `rl_core/`: every module of the package that MWAA can import, with its package data
   (column mappings, the wholesale series), so the DAG's MWAA-side tasks (plan, the delivery
   sensor, validate, calibrate, plan_trials, pick_best, run_report, the failure callback)
   and the plugin's page import it as they do locally. rl_core is not pip-installed on MWAA:
   the `forecourt` distribution pins torch and Python < 3.12 (docker/mwaa/README.md);
-- `.airflowignore` with `rl_core/`: Airflow's plugin manager imports every .py file it
-  finds under the plugins folder looking for plugins; this keeps it to forecourt_plugin.py.
+- `.airflowignore` with `rl_core/` and plugins/.airflowignore's `forecourt_page/`: Airflow's
+  plugin manager imports every .py file it finds under the plugins folder looking for
+  plugins; this keeps it to forecourt_plugin.py.
 
 Which rl_core modules stay out: those that import torch at module level, directly or
 through the rl_core modules they import at module level (found by reading the source with
@@ -52,6 +56,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = Path("build") / "mwaa" / "plugins.zip"
 PLUGIN = Path("plugins") / "forecourt_plugin.py"
+PLUGIN_PACKAGE = Path("plugins") / "forecourt_page"  # the page's templates and chart
+PLUGIN_IGNORE = Path("plugins") / ".airflowignore"  # what the plugins folder keeps out
 PACKAGE = "rl_core"
 # third-party packages MWAA does not have that make a module training-image only
 FORBIDDEN = frozenset({"torch"})
@@ -180,6 +186,21 @@ def training_image_only(root: Path = ROOT) -> dict[str, list[str]]:
     return {name: c for name, c in sorted(chains.items()) if c is not None}
 
 
+def airflowignore(root: Path = ROOT) -> str:
+    """The zip's .airflowignore: rl_core/, then what plugins/.airflowignore keeps out."""
+    extra = root / PLUGIN_IGNORE
+    return AIRFLOWIGNORE + (extra.read_text(encoding="utf-8") if extra.is_file() else "")
+
+
+def _files(folder: Path) -> list[Path]:
+    """Every file under `folder` but bytecode, sorted."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        found += [Path(dirpath) / f for f in sorted(filenames) if not f.endswith(SKIP_SUFFIXES)]
+    return found
+
+
 def zip_members(root: Path = ROOT) -> list[tuple[str, Path | None]]:
     """(name in the zip, source file) for every entry, sorted; source None for generated."""
     excluded = training_image_only(root)
@@ -189,25 +210,23 @@ def zip_members(root: Path = ROOT) -> list[tuple[str, Path | None]]:
         (".airflowignore", None),
         (PLUGIN.name, root / PLUGIN),
     ]
-    for dirpath, dirnames, filenames in os.walk(root / PACKAGE):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for filename in sorted(filenames):
-            path = Path(dirpath) / filename
-            if filename.endswith(SKIP_SUFFIXES) or path in excluded_files:
-                continue
-            if path.suffix == ".py" and path not in shipped_modules:
-                continue
-            members.append((path.relative_to(root).as_posix(), path))
+    plugins = root / PLUGIN.parent
+    members += [(p.relative_to(plugins).as_posix(), p) for p in _files(root / PLUGIN_PACKAGE)]
+    for path in _files(root / PACKAGE):
+        if path in excluded_files or (path.suffix == ".py" and path not in shipped_modules):
+            continue
+        members.append((path.relative_to(root).as_posix(), path))
     return sorted(members)
 
 
 def build(out: Path, root: Path = ROOT) -> dict:
     """Write the zip to `out` (atomically); returns a summary."""
     members = zip_members(root)
+    ignore = airflowignore(root).encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for arcname, source in members:
-            data = AIRFLOWIGNORE.encode() if source is None else source.read_bytes()
+            data = ignore if source is None else source.read_bytes()
             info = zipfile.ZipInfo(arcname, date_time=FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, so the permissions below are read
