@@ -29,7 +29,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rl_core.envs.observation import COST, OBS_DIM, bounds, cost_feature, observe
-from rl_core.market.model import Market, check_objective
+from rl_core.market.model import Market, check_objective, reward
 
 __all__ = [
     "OBS_DIM",
@@ -92,13 +92,11 @@ class GasStationEnv(gym.Env):
         noise = self.market.demand.noise_std
         if noise > 0:
             litres = max(0.0, litres * (1.0 + noise * self.np_random.standard_normal()))
-        profit = (price - cost) * litres
-        reward = litres if self.objective == "demand" else profit
         info = {
             "price": float(price),
             "clipped": action != asked,
             "volume": litres,
-            "profit": float(profit),
+            "profit": float(reward("profit", price, cost, litres)),
             "unit_cost": float(cost),
             "day": self._day,
         }
@@ -106,7 +104,8 @@ class GasStationEnv(gym.Env):
         self._prev = action
         self._last_info = info
         terminated = self._day >= self.market.horizon
-        return observe(self.market, self._day, self._prev), float(reward), terminated, False, info
+        r = float(reward(self.objective, price, cost, litres))
+        return observe(self.market, self._day, self._prev), r, terminated, False, info
 
     def render(self):
         if self.render_mode != "ansi":

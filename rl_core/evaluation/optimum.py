@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rl_core.market.model import Market, check_objective
+from rl_core.market.model import Market, check_objective, reward
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,11 @@ class Optimum:
 def reward_table(market: Market, objective: str) -> np.ndarray:
     """Expected reward r[t, j, i] of charging price i on day t after price j yesterday
     (-inf where the daily move limit forbids i after j)."""
-    check_objective(objective)
     p = market.prices
     prev, now = p[:, None], p[None, :]
     litres = market.demand.demand(now, prev)  # (n, n)
-    if objective == "demand":
-        r = np.broadcast_to(litres, (market.horizon, *litres.shape)).copy()
-    else:
-        margin = now[None, :, :] - market.costs[:, None, None]  # (H, 1, n)
-        r = margin * litres[None]
+    r = reward(objective, now[None, :, :], market.costs[:, None, None], litres[None])
+    r = np.broadcast_to(r, (market.horizon, *litres.shape)).copy()  # (H, n, n), writable
     if market.max_daily_move is not None:
         r[:, ~market.allowed_moves()] = -np.inf
     return r
@@ -187,11 +183,8 @@ def solve_batch(markets: Sequence[Market], objective: str) -> BatchOptimum:
     policy = np.empty((horizon, n_markets, n), dtype=np.int64)
     v = np.zeros((n_markets, n))
     for t in range(horizon - 1, -1, -1):
-        if objective == "demand":
-            q = litres + v[:, None, :]
-        else:
-            margin = a["prices"] - a["costs"][:, t, None]  # (S, n)
-            q = litres * margin[:, None, :] + v[:, None, :]
+        today = reward(objective, a["prices"][:, None, :], a["costs"][:, t, None, None], litres)
+        q = today + v[:, None, :]
         if forbidden is not None:
             q[forbidden] = -np.inf
         policy[t] = q.argmax(axis=2)
@@ -214,4 +207,4 @@ def batch_path_metrics(
     rows = np.arange(len(markets))[:, None]
     prev = np.concatenate([a["initial"][:, None], actions[:, :-1]], axis=1)
     sold = litres[rows, prev, actions]
-    return sold, (a["prices"][rows, actions] - a["costs"]) * sold
+    return sold, reward("profit", a["prices"][rows, actions], a["costs"], sold)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rl_core.errors import InvalidMarketError
+from rl_core.errors import InvalidMarketError, UnknownAgentError
 
 OBJECTIVES = ("demand", "profit")
 # The daily move limit ($/L) of the pipeline: the markets it trains and decides on obey it
@@ -192,12 +192,6 @@ class Market:
             out[t] = j = int(self.clip_levels(j, a))
         return out
 
-    def reward(self, objective: str, price, prev_price, cost, volume=None):
-        """Reward of one day: litres for `demand`, (price - cost) * litres for `profit`."""
-        check_objective(objective)
-        litres = self.demand.demand(price, prev_price) if volume is None else volume
-        return litres if objective == "demand" else (np.asarray(price) - cost) * litres
-
     def replace(self, **changes) -> Market:
         return dataclasses.replace(self, **changes)
 
@@ -215,10 +209,21 @@ class Market:
         return cls(**d)
 
 
+def reward(objective: str, price, cost, litres):
+    """A day's reward: `litres` sold for `demand`, `(price - cost) * litres` for `profit`.
+
+    The one definition of both objectives: the environments, the exact optimum, policy
+    evaluation and serving all call it. Elementwise over floats, numpy arrays or torch
+    tensors (anything with `-` and `*`, broadcasting as they do).
+    """
+    check_objective(objective)
+    if objective == "demand":
+        return litres
+    return (price - cost) * litres
+
+
 def check_objective(objective: str) -> str:
     if objective not in OBJECTIVES:
-        from rl_core.errors import UnknownAgentError
-
         raise UnknownAgentError(
             f"unknown agent {objective!r}: choose one of {', '.join(OBJECTIVES)}"
         )

@@ -22,7 +22,7 @@ import torch
 from rl_core.agents.dqn import allowed_argmax
 from rl_core.envs.observation import PREV, demand_level_feature, observe_prices
 from rl_core.errors import ForecourtError
-from rl_core.market.model import Market
+from rl_core.market.model import Market, reward
 from rl_core.training.bundle import FROM_REQUEST, PolicyBundle
 
 # yesterday's price may lie this many grid steps outside [price_min, price_max] (it is
@@ -128,7 +128,7 @@ class LoadedModel:
             action = allowed_argmax(q, torch.from_numpy(prev_index), m).numpy()
         price = prices[action]
         volume = _expected_volume(m, _base_demand(m, level), price, prices[prev_index])
-        return Prediction(price, volume, (price - uc) * volume)
+        return Prediction(price, volume, reward("profit", price, uc, volume))
 
 
 def _base_demand(market: Market, level: np.ndarray) -> np.ndarray:
