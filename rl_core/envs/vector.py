@@ -24,8 +24,13 @@ import numpy as np
 import torch
 
 from rl_core.envs.observation import COST, DAY, LEVEL, OBS_DIM, PREV, demand_level_feature
-from rl_core.evaluation.optimum import batch_litres, batch_move_bounds
-from rl_core.market.model import Market, check_objective, reward
+from rl_core.market.model import (
+    Market,
+    batch_litres,
+    batch_move_bounds,
+    check_objective,
+    reward,
+)
 
 
 class VectorGasStation:

@@ -16,13 +16,8 @@ import torch
 
 from rl_core.envs.observation import observe
 from rl_core.evaluation.evaluate import Policy, rollout
-from rl_core.evaluation.optimum import (
-    BatchOptimum,
-    batch_move_bounds,
-    batch_path_metrics,
-    solve_batch,
-)
-from rl_core.market.model import Market, check_objective, reward
+from rl_core.evaluation.optimum import BatchOptimum, batch_path_metrics, solve_batch
+from rl_core.market.model import Market, batch_move_bounds, check_objective, reward
 from rl_core.market.network import StationNetwork
 
 

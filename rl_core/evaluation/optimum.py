@@ -24,7 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rl_core.market.model import Market, check_objective, reward
+from rl_core.market.model import (
+    Market,
+    batch_litres,
+    batch_move_bounds,
+    check_objective,
+    reward,
+)
 
 
 @dataclass(frozen=True)
@@ -108,41 +114,15 @@ class BatchOptimum:
 
 
 def _batch_arrays(markets: Sequence[Market]) -> dict[str, np.ndarray]:
-    """Each market's demand parameters, grid and cost path as arrays (one row per market)."""
+    """Each market's grid, cost path and initial level as arrays (one row per market)."""
     first = markets[0]
     if any(m.horizon != first.horizon or m.n_prices != first.n_prices for m in markets):
         raise ValueError("markets solved in a batch must share horizon and n_prices")
-    d = [m.demand for m in markets]
-    col = lambda name: np.array([getattr(x, name) for x in d])[:, None, None]  # noqa: E731
     return {
         "prices": np.stack([m.prices for m in markets]),  # (S, n)
         "costs": np.stack([m.costs for m in markets]),  # (S, H)
         "initial": np.array([m.initial_index for m in markets]),
-        "base": col("base_demand"),
-        "slope": col("price_slope"),
-        "gain": col("gain_coef"),
-        "loss": col("loss_coef"),
     }
-
-
-def batch_litres(markets: Sequence[Market]) -> np.ndarray:
-    """Expected litres[s, j, i] in market s at level i today after level j yesterday."""
-    a = _batch_arrays(markets)
-    prev, now = a["prices"][:, :, None], a["prices"][:, None, :]
-    move = prev - now
-    d = (
-        a["base"]
-        - a["slope"] * now
-        + a["gain"] * np.maximum(move, 0.0)
-        - a["loss"] * np.maximum(-move, 0.0)
-    )
-    return np.maximum(d, 0.0)
-
-
-def batch_move_bounds(markets: Sequence[Market]) -> tuple[np.ndarray, np.ndarray]:
-    """(lo, hi)[s, j]: the lowest and highest level market s allows after level j."""
-    bounds = [m.move_bounds() for m in markets]
-    return np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])
 
 
 def batch_charged_path(markets: Sequence[Market], actions: np.ndarray) -> np.ndarray:

@@ -39,6 +39,22 @@ MAX_DAILY_MOVE = 0.30
 MOVE_TOLERANCE = 1e-9  # $/L: a move of exactly m on a float grid (0.30000000000000004) is allowed
 
 
+def linear_demand(price, prev_price, base_demand, price_slope, gain_coef, loss_coef):
+    """Expected litres, the formula above, elementwise over numpy arrays or floats.
+
+    The one definition of the demand curve: `DemandParams.demand` (one market),
+    `batch_litres` (a parameter per market) and serving (a base demand per input) call it.
+    """
+    move = np.asarray(prev_price) - np.asarray(price)
+    d = (
+        base_demand
+        - price_slope * np.asarray(price)
+        + gain_coef * np.maximum(move, 0.0)
+        - loss_coef * np.maximum(-move, 0.0)
+    )
+    return np.maximum(d, 0.0)
+
+
 @dataclass(frozen=True)
 class DemandParams:
     """Linear demand with an asymmetric reference-price (yesterday's price) effect."""
@@ -71,14 +87,9 @@ class DemandParams:
 
     def demand(self, price, prev_price):
         """Expected litres sold (numpy arrays or floats; broadcasts)."""
-        move = np.asarray(prev_price) - np.asarray(price)
-        d = (
-            self.base_demand
-            - self.price_slope * np.asarray(price)
-            + self.gain_coef * np.maximum(move, 0.0)
-            - self.loss_coef * np.maximum(-move, 0.0)
+        return linear_demand(
+            price, prev_price, self.base_demand, self.price_slope, self.gain_coef, self.loss_coef
         )
-        return np.maximum(d, 0.0)
 
     def replace(self, **changes) -> DemandParams:
         return dataclasses.replace(self, **changes)
@@ -240,6 +251,27 @@ def shared_move_bounds(markets: Sequence[Market]) -> tuple[np.ndarray, np.ndarra
         np.array_equal(b[0], bounds[0][0]) and np.array_equal(b[1], bounds[0][1]) for b in bounds
     )
     return bounds[0] if same else None
+
+
+def batch_litres(markets: Sequence[Market]) -> np.ndarray:
+    """Expected litres[s, j, i] in market s at level i today after level j yesterday (the
+    markets share n_prices)."""
+    prices = np.stack([m.prices for m in markets])  # (S, n)
+    col = lambda name: np.array([getattr(m.demand, name) for m in markets])[:, None, None]  # noqa: E731
+    return linear_demand(
+        prices[:, None, :],
+        prices[:, :, None],
+        col("base_demand"),
+        col("price_slope"),
+        col("gain_coef"),
+        col("loss_coef"),
+    )
+
+
+def batch_move_bounds(markets: Sequence[Market]) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi)[s, j]: the lowest and highest level market s allows after level j."""
+    bounds = [m.move_bounds() for m in markets]
+    return np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])
 
 
 def choke_price(market: Market) -> float:
