@@ -15,38 +15,39 @@ from dataclasses import dataclass
 class DQNConfig:
     """All of DQN's knobs, with the defaults that hold 99% of the optimum (docs/performance.md)."""
 
+    # fields in their historical order: to_dict() (checkpoints, MLflow params) follows it
     total_env_steps: int = 600_000  # environment transitions (days x stations) to train on
-    num_envs: int = 64  # markets stepped at once
+    num_envs: int = 64  # markets stepped at once (one vector step = num_envs transitions)
     buffer_size: int = 600_000  # replay capacity: keeps every transition of the default budget
-    batch_size: int = 128
+    batch_size: int = 128  # transitions per gradient update, sampled uniformly from replay
     learning_starts: int = 5_000  # transitions collected before the first update
     updates_per_step: int = 1  # gradient updates per vector step (num_envs transitions)
-    learning_rate: float = 1e-3
+    learning_rate: float = 1e-3  # Adam's initial learning rate
     final_lr_fraction: float = 0.05  # learning rate decays linearly to lr * this
-    # < 1 shortens the credit horizon (faster, steadier TD learning) at the price of
+    # gamma < 1 shortens the credit horizon (faster, steadier TD learning) at the price of
     # shrinking the Q margin between near-tied price cycles; 0.9 keeps the undiscounted
     # optimal policy on the default market (DP) with margins wide enough to learn (measured)
-    gamma: float = 0.9
+    gamma: float = 0.9  # discount per day
     n_step: int = 1  # bootstrap after n days (n-step returns)
-    tau: float = 0.01  # soft (Polyak) target update per gradient step
-    huber_delta: float = 1.0
-    max_grad_norm: float | None = None  # Huber already bounds each sample's gradient
-    exploration_initial: float = 1.0
+    tau: float = 0.01  # soft (Polyak) target update per gradient step: target += tau * diff
+    huber_delta: float = 1.0  # Huber loss: quadratic within delta of the target, linear beyond
+    max_grad_norm: float | None = None  # gradient norm clip; None: Huber already bounds it
+    exploration_initial: float = 1.0  # epsilon at the first step (1: uniformly random prices)
     exploration_final: float = 0.05  # keeps near-tied prices sampled to the end
     exploration_fraction: float = 0.3  # fraction of training over which epsilon decays
-    hidden: tuple[int, ...] = (64, 64)
-    double_dqn: bool = True
+    hidden: tuple[int, ...] = (64, 64)  # hidden layer widths of the Q-network
+    double_dqn: bool = True  # online net picks tomorrow's price, target net values it
     greedy_on_target: bool = True  # deploy the EMA (target) weights: steadier than online
-    reward_scale: float | None = None  # None: 1 / (optimum per day), so Q ~ days left
+    reward_scale: float | None = None  # reward multiplier; None: 1 / (optimum per day)
     # with reward_scale None and a pool of markets the agent can tell apart (a station
     # network: the demand-level feature names the station), scale each market's rewards by
     # its own optimum per day, so a small station's Q-values are learnt as precisely as a
     # big one's; off for pools it cannot tell apart (cost windows), where it would reweight
     # indistinguishable states and change the optimal policy
-    scale_per_market: bool = False
-    eval_interval: int = 50  # vector steps between greedy evaluations
+    scale_per_market: bool = False  # per-market reward scale for a pool (see above)
+    eval_interval: int = 50  # vector steps between greedy evaluations (the training curve)
     torch_threads: int = 1  # one thread beats two for networks this small (measured)
-    seed: int = 0
+    seed: int = 0  # seeds torch, the env batch and the replay sampler (seed + 1)
 
     def __post_init__(self) -> None:
         problems = [
