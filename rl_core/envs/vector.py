@@ -138,12 +138,6 @@ class VectorGasStation:
         row = self.margin_base + self.prev
         return torch.maximum(torch.minimum(actions, self.move_hi[row]), self.move_lo[row])
 
-    def expected_step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Noise-free (litres, reward) of `actions` (as charged) today, without advancing."""
-        actions = self.charged(actions)
-        litres = self.litres[self.row_base + self.prev * self.n_prices + actions]
-        return litres, litres * self._margin(actions)
-
     def _margin(self, actions: torch.Tensor) -> torch.Tensor:
         day_offset = self.day * len(self.markets) * self.n_prices
         return self.margin[self.margin_base + actions + day_offset]

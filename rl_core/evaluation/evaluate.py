@@ -61,15 +61,6 @@ def rollout(policy: Policy, markets: Sequence[Market], objective: str) -> np.nda
     return actions
 
 
-def path_metrics(market: Market, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected (litres, profit) per day of a price-level path in `market` (as charged)."""
-    actions = market.charged_path(actions)
-    prices = market.prices
-    prev = np.concatenate([[market.initial_index], actions[:-1]])
-    litres = market.demand.demand(prices[actions], prices[prev])
-    return litres, reward("profit", prices[actions], market.costs, litres)
-
-
 def evaluate_policy(
     policy: Policy,
     markets: Market | Sequence[Market],

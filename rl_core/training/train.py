@@ -11,11 +11,9 @@ evaluation scenarios (exact expected return, see `rl_core.evaluation.evaluate`).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,7 +25,6 @@ from rl_core.envs.vector import VectorGasStation
 from rl_core.evaluation.evaluate import Evaluation, evaluate_policy
 from rl_core.evaluation.optimum import solve_batch
 from rl_core.market.model import Market, check_objective, shared_move_bounds
-from rl_core.training.checkpoint import save_checkpoint
 
 TARGET_FRACTION = 0.99
 
@@ -92,9 +89,10 @@ def train(
     *,
     eval_markets: Market | Sequence[Market] | None = None,
     progress: bool = False,
-    checkpoint_dir: str | os.PathLike | None = None,
 ) -> TrainResult:
-    """Train on `markets` (a pool, sampled per episode) and evaluate on `eval_markets`."""
+    """Train on `markets` (a pool, sampled per episode) and evaluate on `eval_markets`.
+
+    Nothing is written: `rl_core.training.checkpoint.save_checkpoint` saves the result."""
     check_objective(objective)
     cfg = config or DQNConfig()
     pool = [markets] if isinstance(markets, Market) else list(markets)
@@ -111,8 +109,6 @@ def train(
     finally:
         torch.set_num_threads(threads)
     result.wall_s = time.perf_counter() - start
-    if checkpoint_dir is not None:
-        save_checkpoint(result, pool, Path(checkpoint_dir))
     return result
 
 
