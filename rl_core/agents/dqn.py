@@ -81,22 +81,23 @@ class DQNAgent:
         return self._masked(net(obs), obs).argmax(dim=1)
 
     def update(self, obs, actions, rewards, next_obs, dones) -> torch.Tensor:
-        """One gradient step on the Huber loss to the (Double-)DQN Bellman target."""
+        """One gradient step on the Huber loss to the (Double-)DQN Bellman target, then the
+        soft target update. `rewards` are n-step returns, so tomorrow is n days on."""
         cfg = self.config
         batch = obs.shape[0]
+        discount = cfg.gamma**cfg.n_step
         # encode once, and run the online net over today and tomorrow in one pass: on a CPU
         # the per-op overhead, not the arithmetic, is what an update of a small net costs
         features = self.q.encode(torch.cat([obs, next_obs]))
         q_online = self.q.from_features(features if cfg.double_dqn else features[:batch])
         with torch.no_grad():
-            next_target = self.target.from_features(features[batch:])
-            if cfg.double_dqn:  # online net picks tomorrow's price, target net values it
-                pick = self._masked(q_online[batch:].detach(), next_obs)
-                next_actions = pick.argmax(dim=1, keepdim=True)
-                next_q = next_target.gather(1, next_actions).squeeze(1)
+            q_next_target = self.target.from_features(features[batch:])
+            if cfg.double_dqn:
+                q_next_online = self._masked(q_online[batch:].detach(), next_obs)
+                target = double_dqn_target(q_next_online, q_next_target, rewards, dones, discount)
             else:
-                next_q = self._masked(next_target, next_obs).max(dim=1).values
-            target = rewards + cfg.gamma**cfg.n_step * (1.0 - dones) * next_q
+                q_next_target = self._masked(q_next_target, next_obs)
+                target = dqn_target(q_next_target, rewards, dones, discount)
         q_taken = q_online[:batch].gather(1, actions[:, None]).squeeze(1)
         loss = F.huber_loss(q_taken, target, delta=cfg.huber_delta)
         self.optimizer.zero_grad(set_to_none=True)
@@ -107,12 +108,9 @@ class DQNAgent:
         self.soft_update()
         return loss.detach()
 
-    @torch.no_grad()
     def soft_update(self) -> None:
-        # one fused call instead of a Python loop over parameters: this runs every update
-        torch._foreach_lerp_(
-            list(self.target.parameters()), list(self.q.parameters()), self.config.tau
-        )
+        """Polyak-average the online weights into the target net (`DQNConfig.tau`)."""
+        polyak_update(self.target.parameters(), self.q.parameters(), self.config.tau)
 
     def set_learning_rate(self, lr: float) -> None:
         for group in self.optimizer.param_groups:
@@ -129,6 +127,33 @@ class DQNAgent:
         self.q.load_state_dict(state["q"])
         self.target.load_state_dict(state["target"])
         self.optimizer.load_state_dict(state["optimizer"])
+
+
+def double_dqn_target(q_next_online, q_next_target, rewards, dones, discount: float):
+    """The Double-DQN Bellman target, per transition (batch,):
+
+        rewards + discount * (1 - dones) * Q_target(s', argmax_a Q_online(s', a))
+
+    The online net picks tomorrow's price, the target net values it (van Hasselt et al.,
+    2016): a max over the target net's own noisy estimates would overrate it. `q_next_*` are
+    (batch, n_actions), disallowed levels already at -inf in `q_next_online`; `dones` (0/1
+    floats) zero the bootstrap after an episode's last day.
+    """
+    next_actions = q_next_online.argmax(dim=1, keepdim=True)
+    next_q = q_next_target.gather(1, next_actions).squeeze(1)
+    return rewards + discount * (1.0 - dones) * next_q
+
+
+def dqn_target(q_next_target, rewards, dones, discount: float):
+    """The plain DQN target: rewards + discount * (1 - dones) * max_a Q_target(s', a)."""
+    return rewards + discount * (1.0 - dones) * q_next_target.max(dim=1).values
+
+
+@torch.no_grad()
+def polyak_update(target_params, online_params, tau: float) -> None:
+    """target <- target + tau * (online - target), in place, for every parameter pair
+    (tau = 1: a hard copy). One fused call instead of a Python loop: this runs every update."""
+    torch._foreach_lerp_(list(target_params), list(online_params), tau)
 
 
 def allowed_argmax(q: torch.Tensor, prev: torch.Tensor, market: Market) -> torch.Tensor:
