@@ -14,7 +14,7 @@ Observation space: `Box(4,)` float32, laid out in `rl_core.envs.observation`: da
 yesterday's price level, today's unit cost and the station's demand level (its choke price),
 the last three on the price grid's scale. The agent never sees tomorrow's cost. The
 episode terminates after `horizon` days (time is part of the state, so this is a true
-termination, not a truncation).
+termination, not a truncation); a `step` after that raises RuntimeError until `reset`.
 
 Info: `price` (the price charged), `clipped` (the move limit changed the asked price),
 `volume` (litres sold), `profit`, `unit_cost`, `day`.
@@ -82,6 +82,11 @@ class GasStationEnv(gym.Env):
         return observe(self.market, 0, self._prev), {}
 
     def step(self, action):
+        if self._day >= self.market.horizon:
+            raise RuntimeError(
+                f"episode is over (it terminated after day {self.market.horizon - 1}, the "
+                "horizon): call reset() before step()"
+            )
         if not self.action_space.contains(action):
             raise ValueError(f"action {action!r} is not in {self.action_space}")
         asked = int(action)
