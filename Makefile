@@ -39,6 +39,7 @@ rehearse: venv
 test: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m tools.check_imports
 	$(PY) -m pytest
 
 bench: venv

@@ -1,6 +1,14 @@
-"""Forecourt's library: data -> validation -> market -> envs -> evaluation -> agents -> training.
+"""Forecourt's library, in layers, lowest first:
 
-Each subpackage imports only from the ones to its left, so any stage can run on its own.
+    data -> validation -> market -> envs -> evaluation -> agents -> training -> registry
+    -> serving -> pipeline -> study -> cli
+
+At import time a subpackage imports only from its own layer, the layers to its left and the
+shared utilities (telemetry, errors, paths), so any stage can run on its own; a higher
+layer is reached only inside a function, at call time (a CLI command, a pipeline step).
+Evaluation sits left of agents: it scores any policy against the exact optimum, and the
+training loop calls it. `python -m tools.check_imports` (part of `make test`) holds this
+and rejects import cycles.
 """
 
 import os

@@ -131,6 +131,18 @@ def test_episode_terminates_exactly_at_horizon(horizon):
     assert env.step(5)[2] is (horizon == 1)
 
 
+def test_a_step_after_the_episode_ended_raises_until_reset():
+    env = GasStationEnv(Market(horizon=2), "profit")
+    env.reset(seed=0)
+    env.step(5)
+    assert env.step(5)[2] is True  # terminated
+    for _ in range(2):  # and stays over (before: an IndexError from the cost path)
+        with pytest.raises(RuntimeError, match=r"episode is over .*call reset\(\)"):
+            env.step(5)
+    obs, _ = env.reset()
+    assert obs[0] == 0.0 and env.step(5)[4]["day"] == 0
+
+
 @pytest.mark.parametrize("objective", ["demand", "profit"])
 def test_info_fields_are_consistent(objective):
     market = MARKETS["sydney-spike"]

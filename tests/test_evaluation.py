@@ -8,8 +8,8 @@ import torch
 
 from rl_core.envs.gas_station import GasStationEnv
 from rl_core.evaluation.baselines import best_constant_price, constant_policy, historical_policy
-from rl_core.evaluation.evaluate import evaluate_policy, path_metrics, rollout
-from rl_core.evaluation.optimum import Optimum, path_return, solve
+from rl_core.evaluation.evaluate import evaluate_policy, rollout
+from rl_core.evaluation.optimum import Optimum, batch_path_metrics, path_return, solve
 from rl_core.market.costs import sydney_markets
 from rl_core.market.model import Market
 
@@ -50,7 +50,7 @@ def test_evaluation_reports_volume_and_profit_of_the_path():
     market = MARKETS["sydney-0"]
     opt = solve(market, "profit")
     ev = evaluate_policy(dp_policy(market, opt), market, "profit")
-    litres, profit = path_metrics(market, opt.actions)
+    litres, profit = batch_path_metrics([market], opt.actions[None, :])
     assert ev.volume == pytest.approx(litres.sum(), rel=1e-12)
     assert ev.profit == pytest.approx(profit.sum(), rel=1e-12)
     assert ev.profit == pytest.approx(opt.value, rel=1e-9)

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from rl_core.errors import InvalidMarketError
-from rl_core.market.model import DemandParams, Market
+from rl_core.errors import InvalidMarketError, UnknownAgentError
+from rl_core.market.model import DemandParams, Market, reward
 
 
 # ---- validation: every bad field is rejected with its name in the message ------------------
@@ -113,11 +113,19 @@ def test_demand_reacts_only_to_the_side_of_the_move():
     assert d.demand(1.5, 2.0) == pytest.approx(24_000 - 15_000 + 1500, abs=1e-9)
 
 
-def test_market_reward_is_litres_or_margin_times_litres():
-    m = Market()
-    litres = m.demand.demand(2.0, 1.9)
-    assert m.reward("demand", 2.0, 1.9, 1.6) == pytest.approx(litres, rel=1e-12)
-    assert m.reward("profit", 2.0, 1.9, 1.6) == pytest.approx(0.4 * litres, rel=1e-12)
+def test_reward_is_litres_or_margin_times_litres():
+    litres = Market().demand.demand(2.0, 1.9)
+    assert reward("demand", 2.0, 1.6, litres) == pytest.approx(litres, rel=1e-12)
+    assert reward("profit", 2.0, 1.6, litres) == pytest.approx(0.4 * litres, rel=1e-12)
+    # elementwise over arrays (and anything else with - and *), broadcasting
+    prices, litres = np.array([1.5, 1.6, 1.7]), np.array([100.0, 200.0, 0.0])
+    np.testing.assert_allclose(reward("profit", prices, 1.6, litres), [-10.0, 0.0, 0.0])
+    assert reward("demand", prices, 1.6, litres) is litres
+
+
+def test_reward_rejects_an_unknown_objective():
+    with pytest.raises(UnknownAgentError, match="unknown agent 'revenue'"):
+        reward("revenue", 2.0, 1.6, 100.0)
 
 
 def test_price_grid_and_initial_index():

@@ -5,6 +5,8 @@ telemetry and failure notifications (local, and through a real moto AWS endpoint
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -16,7 +18,13 @@ from rl_core.errors import ForecourtError
 from rl_core.pipeline import steps
 from rl_core.pipeline.params import ParamsError, RunParams, resolve_day
 from rl_core.pipeline.report import collect, write_run_report
-from rl_core.pipeline.search import DEFAULTS, SEARCH_SPACE, trial_configs
+from rl_core.pipeline.search import (
+    DEFAULTS,
+    NETWORK_DEFAULTS,
+    NETWORK_SEARCH_SPACE,
+    SEARCH_SPACE,
+    trial_configs,
+)
 from rl_core.pipeline.slots import trial_slot
 from rl_core.telemetry import METRICS, emit, read_local
 
@@ -92,6 +100,41 @@ def test_trials_start_from_the_defaults_and_are_distinct_and_repeatable():
     assert trials == trial_configs("profit", "2026-03-10", 8, seed=0)
     assert trials != trial_configs("profit", "2026-03-11", 8, seed=0)
     assert trials != trial_configs("demand", "2026-03-10", 8, seed=0)
+
+
+def test_search_defaults_are_the_training_defaults():
+    """Trial 0 is what a plain training run uses: derived from DQNConfig, never copied."""
+    from rl_core.agents.dqn import DQNConfig
+    from rl_core.training.network import network_config
+
+    assert {name: getattr(DQNConfig(), name) for name in SEARCH_SPACE} == DEFAULTS
+    network = network_config()
+    assert {name: getattr(network, name) for name in NETWORK_SEARCH_SPACE} == NETWORK_DEFAULTS
+    assert NETWORK_DEFAULTS["hidden"] == (128, 128) and DEFAULTS["hidden"] == (64, 64)
+    for defaults, space in ((DEFAULTS, SEARCH_SPACE), (NETWORK_DEFAULTS, NETWORK_SEARCH_SPACE)):
+        assert all(defaults[name] in values for name, values in space.items())
+
+
+NO_TORCH = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "gymnasium"):
+            raise ModuleNotFoundError(f"No module named {name!r} (MWAA has none)")
+sys.meta_path.insert(0, Block())
+import rl_core.pipeline.steps, rl_core.pipeline.search
+trials = rl_core.pipeline.search.trial_configs("profit", "2026-03-10", 3, network=True)
+assert trials[0]["hyperparameters"]["hidden"] == [128, 128], trials
+print("OK")
+"""
+
+
+def test_the_search_plans_without_torch_or_gymnasium():
+    """plan_trials runs on the MWAA worker: no torch, no gymnasium there."""
+    out = subprocess.run(
+        [sys.executable, "-c", NO_TORCH], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "OK", out.stderr[-2000:]
 
 
 def test_trial_slots_limit_concurrency(tmp_path):

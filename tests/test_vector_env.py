@@ -75,35 +75,37 @@ def test_noise_free_vector_env_equals_gym_env(markets, num_envs, objective):
     assert dones == episodes
 
 
-def test_vector_env_exposes_expected_step_without_advancing():
+def test_noise_free_step_sells_the_expected_litres():
     vec = VectorGasStation(POOL, "profit", noise=False)
     vec.reset()
     actions = torch.arange(8) + 5
-    litres, reward = vec.expected_step(actions)
-    assert vec.day == 0
-    _, realised, _ = vec.step(actions)
-    torch.testing.assert_close(reward, realised)  # noise off: identical tensors
+    _, reward, _ = vec.step(actions)
     # litres of market k on day 0 after the initial level (float32 vs float64: rtol 1e-6)
     expected = [
         m.demand.demand(m.prices[a], m.prices[m.initial_index])
         for m, a in zip(POOL, actions.tolist(), strict=True)
     ]
-    np.testing.assert_allclose(litres.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(vec.last_litres.numpy(), expected, rtol=1e-6)
+    margins = [m.prices[a] - m.costs[0] for m, a in zip(POOL, actions.tolist(), strict=True)]
+    np.testing.assert_allclose(
+        reward.numpy(), np.multiply(expected, margins), rtol=REWARD_RTOL, atol=REWARD_ATOL
+    )
 
 
 @pytest.mark.parametrize("noise_std", [0.05, 0.2])
 def test_noise_has_mean_one_and_the_market_std(noise_std):
     market = Market(demand=Market().demand.replace(noise_std=noise_std))
     vec = VectorGasStation(market, "demand", 256, seed=3)
+    twin = VectorGasStation(market, "demand", 256, seed=3, noise=False)  # expected litres
     gen = torch.Generator().manual_seed(0)
     ratios = []
     for _ in range(2 * vec.horizon):
         # prices in the lower half of the grid: expected litres always well above 0
         actions = torch.randint(0, 10, (vec.num_envs,), generator=gen)
-        expected, _ = vec.expected_step(actions)
         vec.step(actions)
-        assert (expected > 1000).all()
-        ratios.append(vec.last_litres / expected)
+        twin.step(actions)
+        assert (twin.last_litres > 1000).all()
+        ratios.append(vec.last_litres / twin.last_litres)
     r = torch.cat(ratios).double()
     n = r.numel()  # 15,360 draws
     # mean: standard error noise_std / sqrt(n) (<= 1.6e-3); allow 5 standard errors.
@@ -115,12 +117,14 @@ def test_noise_has_mean_one_and_the_market_std(noise_std):
 
 
 def test_noise_flag_off_gives_expected_litres_exactly():
-    vec = VectorGasStation(Market(), "demand", 16, noise=True)
-    vec_off = VectorGasStation(Market(), "demand", 16, noise=False)
+    market = Market()
+    vec = VectorGasStation(market, "demand", 16, noise=True)
+    vec_off = VectorGasStation(market, "demand", 16, noise=False)
     actions = torch.full((16,), 7)
-    expected, _ = vec_off.expected_step(actions)
     _, r_off, _ = vec_off.step(actions)
     _, r_on, _ = vec.step(actions)
+    litres = market.demand.demand(market.prices[7], market.prices[market.initial_index])
+    expected = torch.full((16,), float(litres), dtype=torch.float32)  # float32, as the env
     torch.testing.assert_close(r_off, expected, rtol=0, atol=0)
     assert not torch.equal(r_on, expected)
 
@@ -190,15 +194,16 @@ def test_pool_size_must_fit_slots_without_sampling():
         VectorGasStation([], "profit")
 
 
-def test_expected_step_and_step_charge_the_clipped_levels():
+def test_step_charges_the_clipped_levels():
     vec = VectorGasStation(POOL_LIMITED, "profit", noise=False)
+    twin = VectorGasStation(POOL_LIMITED, "profit", noise=False)  # asks the charged levels
     vec.reset()
     for day in range(4):
         asked = torch.full((8,), 20 if day % 2 == 0 else 0)
         prev = vec.prev.clone()
-        _, expected = vec.expected_step(asked)
         _, realised, _ = vec.step(asked)
-        torch.testing.assert_close(expected, realised)
+        _, charged, _ = twin.step(vec.last_actions)
+        torch.testing.assert_close(realised, charged)  # the reward of the level charged
         for k, m in enumerate(POOL_LIMITED):
             want = int(m.clip_levels(int(prev[k]), int(asked[k])))
             assert int(vec.last_actions[k]) == want == int(vec.prev[k])

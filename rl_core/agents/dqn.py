@@ -1,101 +1,22 @@
 """Deep Q-Network: online and target networks, Double-DQN targets, Huber loss.
 
-Every hyperparameter lives in `DQNConfig`; the training loop that drives this agent over
-vectorised markets is `rl_core.training.train`.
+Every hyperparameter lives in `DQNConfig` (in the torch-free rl_core.agents.config, and
+importable from here); the training loop that drives this agent over vectorised markets is
+`rl_core.training.train`.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rl_core.agents.config import DQNConfig
 from rl_core.agents.networks import QNetwork
 from rl_core.envs.observation import PREV
 from rl_core.market.model import Market
-
-
-@dataclass
-class DQNConfig:
-    """All of DQN's knobs, with the defaults that hold 99% of the optimum (docs/performance.md)."""
-
-    total_env_steps: int = 600_000  # environment transitions (days x stations) to train on
-    num_envs: int = 64  # markets stepped at once
-    buffer_size: int = 600_000  # replay capacity: keeps every transition of the default budget
-    batch_size: int = 128
-    learning_starts: int = 5_000  # transitions collected before the first update
-    updates_per_step: int = 1  # gradient updates per vector step (num_envs transitions)
-    learning_rate: float = 1e-3
-    final_lr_fraction: float = 0.05  # learning rate decays linearly to lr * this
-    # < 1 shortens the credit horizon (faster, steadier TD learning) at the price of
-    # shrinking the Q margin between near-tied price cycles; 0.9 keeps the undiscounted
-    # optimal policy on the default market (DP) with margins wide enough to learn (measured)
-    gamma: float = 0.9
-    n_step: int = 1  # bootstrap after n days (n-step returns)
-    tau: float = 0.01  # soft (Polyak) target update per gradient step
-    huber_delta: float = 1.0
-    max_grad_norm: float | None = None  # Huber already bounds each sample's gradient
-    exploration_initial: float = 1.0
-    exploration_final: float = 0.05  # keeps near-tied prices sampled to the end
-    exploration_fraction: float = 0.3  # fraction of training over which epsilon decays
-    hidden: tuple[int, ...] = (64, 64)
-    double_dqn: bool = True
-    greedy_on_target: bool = True  # deploy the EMA (target) weights: steadier than online
-    reward_scale: float | None = None  # None: 1 / (optimum per day), so Q ~ days left
-    # with reward_scale None and a pool of markets the agent can tell apart (a station
-    # network: the demand-level feature names the station), scale each market's rewards by
-    # its own optimum per day, so a small station's Q-values are learnt as precisely as a
-    # big one's; off for pools it cannot tell apart (cost windows), where it would reweight
-    # indistinguishable states and change the optimal policy
-    scale_per_market: bool = False
-    eval_interval: int = 50  # vector steps between greedy evaluations
-    torch_threads: int = 1  # one thread beats two for networks this small (measured)
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        problems = [
-            f"{name}={getattr(self, name)} must be > 0"
-            for name in (
-                "total_env_steps",
-                "num_envs",
-                "buffer_size",
-                "batch_size",
-                "learning_rate",
-                "eval_interval",
-                "updates_per_step",
-                "n_step",
-            )
-            if not getattr(self, name) > 0
-        ]
-        if not 0.0 <= self.gamma <= 1.0:
-            problems.append(f"gamma={self.gamma} must be in [0, 1]")
-        if not 0.0 < self.tau <= 1.0:
-            problems.append(f"tau={self.tau} must be in (0, 1]")
-        if self.learning_starts < 0:
-            problems.append(f"learning_starts={self.learning_starts} must be >= 0")
-        if not 0.0 <= self.final_lr_fraction <= 1.0:  # < 0 would turn the lr negative
-            problems.append(f"final_lr_fraction={self.final_lr_fraction} must be in [0, 1]")
-        if self.reward_scale is not None and not self.reward_scale > 0:
-            problems.append(f"reward_scale={self.reward_scale} must be > 0 (or None)")
-        if not self.hidden or any(int(h) < 1 for h in self.hidden):
-            problems.append(f"hidden={self.hidden} needs at least one layer, each width >= 1")
-        for name in ("exploration_initial", "exploration_final"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                problems.append(f"{name}={getattr(self, name)} must be in [0, 1]")
-        if not 0.0 < self.exploration_fraction <= 1.0:
-            problems.append(f"exploration_fraction={self.exploration_fraction} must be in (0, 1]")
-        if self.torch_threads < 1:
-            problems.append(f"torch_threads={self.torch_threads} must be >= 1")
-        if problems:
-            raise ValueError("invalid DQN configuration: " + "; ".join(problems))
-        self.hidden = tuple(self.hidden)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 class DQNAgent:
@@ -160,22 +81,23 @@ class DQNAgent:
         return self._masked(net(obs), obs).argmax(dim=1)
 
     def update(self, obs, actions, rewards, next_obs, dones) -> torch.Tensor:
-        """One gradient step on the Huber loss to the (Double-)DQN Bellman target."""
+        """One gradient step on the Huber loss to the (Double-)DQN Bellman target, then the
+        soft target update. `rewards` are n-step returns, so tomorrow is n days on."""
         cfg = self.config
         batch = obs.shape[0]
+        discount = cfg.gamma**cfg.n_step
         # encode once, and run the online net over today and tomorrow in one pass: on a CPU
         # the per-op overhead, not the arithmetic, is what an update of a small net costs
         features = self.q.encode(torch.cat([obs, next_obs]))
         q_online = self.q.from_features(features if cfg.double_dqn else features[:batch])
         with torch.no_grad():
-            next_target = self.target.from_features(features[batch:])
-            if cfg.double_dqn:  # online net picks tomorrow's price, target net values it
-                pick = self._masked(q_online[batch:].detach(), next_obs)
-                next_actions = pick.argmax(dim=1, keepdim=True)
-                next_q = next_target.gather(1, next_actions).squeeze(1)
+            q_next_target = self.target.from_features(features[batch:])
+            if cfg.double_dqn:
+                q_next_online = self._masked(q_online[batch:].detach(), next_obs)
+                target = double_dqn_target(q_next_online, q_next_target, rewards, dones, discount)
             else:
-                next_q = self._masked(next_target, next_obs).max(dim=1).values
-            target = rewards + cfg.gamma**cfg.n_step * (1.0 - dones) * next_q
+                q_next_target = self._masked(q_next_target, next_obs)
+                target = dqn_target(q_next_target, rewards, dones, discount)
         q_taken = q_online[:batch].gather(1, actions[:, None]).squeeze(1)
         loss = F.huber_loss(q_taken, target, delta=cfg.huber_delta)
         self.optimizer.zero_grad(set_to_none=True)
@@ -186,12 +108,9 @@ class DQNAgent:
         self.soft_update()
         return loss.detach()
 
-    @torch.no_grad()
     def soft_update(self) -> None:
-        # one fused call instead of a Python loop over parameters: this runs every update
-        torch._foreach_lerp_(
-            list(self.target.parameters()), list(self.q.parameters()), self.config.tau
-        )
+        """Polyak-average the online weights into the target net (`DQNConfig.tau`)."""
+        polyak_update(self.target.parameters(), self.q.parameters(), self.config.tau)
 
     def set_learning_rate(self, lr: float) -> None:
         for group in self.optimizer.param_groups:
@@ -208,6 +127,33 @@ class DQNAgent:
         self.q.load_state_dict(state["q"])
         self.target.load_state_dict(state["target"])
         self.optimizer.load_state_dict(state["optimizer"])
+
+
+def double_dqn_target(q_next_online, q_next_target, rewards, dones, discount: float):
+    """The Double-DQN Bellman target, per transition (batch,):
+
+        rewards + discount * (1 - dones) * Q_target(s', argmax_a Q_online(s', a))
+
+    The online net picks tomorrow's price, the target net values it (van Hasselt et al.,
+    2016): a max over the target net's own noisy estimates would overrate it. `q_next_*` are
+    (batch, n_actions), disallowed levels already at -inf in `q_next_online`; `dones` (0/1
+    floats) zero the bootstrap after an episode's last day.
+    """
+    next_actions = q_next_online.argmax(dim=1, keepdim=True)
+    next_q = q_next_target.gather(1, next_actions).squeeze(1)
+    return rewards + discount * (1.0 - dones) * next_q
+
+
+def dqn_target(q_next_target, rewards, dones, discount: float):
+    """The plain DQN target: rewards + discount * (1 - dones) * max_a Q_target(s', a)."""
+    return rewards + discount * (1.0 - dones) * q_next_target.max(dim=1).values
+
+
+@torch.no_grad()
+def polyak_update(target_params, online_params, tau: float) -> None:
+    """target <- target + tau * (online - target), in place, for every parameter pair
+    (tau = 1: a hard copy). One fused call instead of a Python loop: this runs every update."""
+    torch._foreach_lerp_(list(target_params), list(online_params), tau)
 
 
 def allowed_argmax(q: torch.Tensor, prev: torch.Tensor, market: Market) -> torch.Tensor:

@@ -14,7 +14,7 @@ Observation space: `Box(4,)` float32, laid out in `rl_core.envs.observation`: da
 yesterday's price level, today's unit cost and the station's demand level (its choke price),
 the last three on the price grid's scale. The agent never sees tomorrow's cost. The
 episode terminates after `horizon` days (time is part of the state, so this is a true
-termination, not a truncation).
+termination, not a truncation); a `step` after that raises RuntimeError until `reset`.
 
 Info: `price` (the price charged), `clipped` (the move limit changed the asked price),
 `volume` (litres sold), `profit`, `unit_cost`, `day`.
@@ -29,7 +29,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rl_core.envs.observation import COST, OBS_DIM, bounds, cost_feature, observe
-from rl_core.market.model import Market, check_objective
+from rl_core.market.model import Market, check_objective, reward
 
 __all__ = [
     "OBS_DIM",
@@ -82,6 +82,11 @@ class GasStationEnv(gym.Env):
         return observe(self.market, 0, self._prev), {}
 
     def step(self, action):
+        if self._day >= self.market.horizon:
+            raise RuntimeError(
+                f"episode is over (it terminated after day {self.market.horizon - 1}, the "
+                "horizon): call reset() before step()"
+            )
         if not self.action_space.contains(action):
             raise ValueError(f"action {action!r} is not in {self.action_space}")
         asked = int(action)
@@ -92,13 +97,11 @@ class GasStationEnv(gym.Env):
         noise = self.market.demand.noise_std
         if noise > 0:
             litres = max(0.0, litres * (1.0 + noise * self.np_random.standard_normal()))
-        profit = (price - cost) * litres
-        reward = litres if self.objective == "demand" else profit
         info = {
             "price": float(price),
             "clipped": action != asked,
             "volume": litres,
-            "profit": float(profit),
+            "profit": float(reward("profit", price, cost, litres)),
             "unit_cost": float(cost),
             "day": self._day,
         }
@@ -106,7 +109,8 @@ class GasStationEnv(gym.Env):
         self._prev = action
         self._last_info = info
         terminated = self._day >= self.market.horizon
-        return observe(self.market, self._day, self._prev), float(reward), terminated, False, info
+        r = float(reward(self.objective, price, cost, litres))
+        return observe(self.market, self._day, self._prev), r, terminated, False, info
 
     def render(self):
         if self.render_mode != "ansi":

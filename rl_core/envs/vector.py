@@ -24,8 +24,13 @@ import numpy as np
 import torch
 
 from rl_core.envs.observation import COST, DAY, LEVEL, OBS_DIM, PREV, demand_level_feature
-from rl_core.evaluation.optimum import batch_litres, batch_move_bounds
-from rl_core.market.model import Market, check_objective
+from rl_core.market.model import (
+    Market,
+    batch_litres,
+    batch_move_bounds,
+    check_objective,
+    reward,
+)
 
 
 class VectorGasStation:
@@ -68,11 +73,11 @@ class VectorGasStation:
         costs = np.stack([m.costs for m in pool])  # (K, H)
         # litres[k * n * n + j * n + i]: expected litres in market k, level j yesterday, i today
         self.litres = torch.as_tensor(litres, **f32).reshape(-1)
-        # margin[t, k, i]: $ per litre on day t in market k at level i (1 for demand)
-        margin = prices[None, :, :] - costs.T[:, :, None]
-        self.margin = torch.as_tensor(
-            np.ones_like(margin) if objective == "demand" else margin, **f32
-        ).reshape(-1)  # flat: index (t * K + k) * n + i
+        # margin[t, k, i]: the reward per litre on day t in market k at level i (the reward
+        # is linear in litres: $ per litre for profit, 1 for demand)
+        one_litre = np.ones((self.horizon, *prices.shape))
+        margin = reward(objective, prices[None, :, :], costs.T[:, :, None], one_litre)
+        self.margin = torch.as_tensor(margin, **f32).reshape(-1)  # flat: (t * K + k) * n + i
         self.noise_std_pool = torch.as_tensor(
             [m.demand.noise_std if noise else 0.0 for m in pool], **f32
         )
@@ -132,12 +137,6 @@ class VectorGasStation:
             return actions
         row = self.margin_base + self.prev
         return torch.maximum(torch.minimum(actions, self.move_hi[row]), self.move_lo[row])
-
-    def expected_step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Noise-free (litres, reward) of `actions` (as charged) today, without advancing."""
-        actions = self.charged(actions)
-        litres = self.litres[self.row_base + self.prev * self.n_prices + actions]
-        return litres, litres * self._margin(actions)
 
     def _margin(self, actions: torch.Tensor) -> torch.Tensor:
         day_offset = self.day * len(self.markets) * self.n_prices

@@ -38,16 +38,3 @@ def historical_policy(market: Market, price_path: Sequence[float]) -> Policy:
         return levels[day]
 
     return policy
-
-
-def historical_fraction(market: Market, objective: str, price_paths: np.ndarray) -> float:
-    """Mean fraction of the optimum of replaying each station's own price path (rows)."""
-    paths = np.atleast_2d(np.asarray(price_paths, dtype=np.float64))
-    return float(
-        np.mean(
-            [
-                evaluate_policy(historical_policy(market, p), market, objective).fraction_of_optimum
-                for p in paths
-            ]
-        )
-    )

@@ -16,7 +16,7 @@ import torch
 
 from rl_core.envs.vector import VectorGasStation
 from rl_core.evaluation.optimum import batch_path_metrics, solve_batch
-from rl_core.market.model import Market, check_objective
+from rl_core.market.model import Market, check_objective, reward
 
 Policy = Callable[[torch.Tensor], torch.Tensor]
 
@@ -61,15 +61,6 @@ def rollout(policy: Policy, markets: Sequence[Market], objective: str) -> np.nda
     return actions
 
 
-def path_metrics(market: Market, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected (litres, profit) per day of a price-level path in `market` (as charged)."""
-    actions = market.charged_path(actions)
-    prices = market.prices
-    prev = np.concatenate([[market.initial_index], actions[:-1]])
-    litres = market.demand.demand(prices[actions], prices[prev])
-    return litres, (prices[actions] - market.costs) * litres
-
-
 def evaluate_policy(
     policy: Policy,
     markets: Market | Sequence[Market],
@@ -82,9 +73,11 @@ def evaluate_policy(
     if optima is None:
         optima = solve_batch(markets, objective).values
     actions = rollout(policy, markets, objective)
+    prices = np.take_along_axis(np.stack([m.prices for m in markets]), actions, axis=1)
+    costs = np.stack([m.costs for m in markets])
     litres, profit = batch_path_metrics(markets, actions)  # (scenarios, horizon)
     litres_tot, profit_tot = litres.sum(axis=1), profit.sum(axis=1)
-    returns = litres_tot if objective == "demand" else profit_tot
+    returns = reward(objective, prices, costs, litres).sum(axis=1)
     optima_arr = np.asarray(optima, dtype=np.float64)
     return Evaluation(
         objective=objective,
@@ -93,6 +86,6 @@ def evaluate_policy(
         fraction_of_optimum=float(returns.sum() / optima_arr.sum()),
         volume=float(litres_tot.mean()),
         profit=float(profit_tot.mean()),
-        prices=np.take_along_axis(np.stack([m.prices for m in markets]), actions, axis=1),
+        prices=prices,
         scenario_fractions=returns / optima_arr,
     )

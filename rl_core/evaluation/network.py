@@ -16,13 +16,8 @@ import torch
 
 from rl_core.envs.observation import observe
 from rl_core.evaluation.evaluate import Policy, rollout
-from rl_core.evaluation.optimum import (
-    BatchOptimum,
-    batch_move_bounds,
-    batch_path_metrics,
-    solve_batch,
-)
-from rl_core.market.model import Market, check_objective
+from rl_core.evaluation.optimum import BatchOptimum, batch_path_metrics, solve_batch
+from rl_core.market.model import Market, batch_move_bounds, check_objective, reward
 from rl_core.market.network import StationNetwork
 
 
@@ -94,9 +89,10 @@ def evaluate_network(
         )
     optimum = optimum if optimum is not None else solve_batch(markets, objective)
     actions = rollout(policy, markets, objective)
+    prices = np.take_along_axis(np.stack([m.prices for m in markets]), actions, axis=1)
+    costs = np.stack([m.costs for m in markets])
     litres, profit = batch_path_metrics(markets, actions)
-    returns = litres.sum(1) if objective == "demand" else profit.sum(1)
-    prices = np.stack([m.prices for m in markets])
+    returns = reward(objective, prices, costs, litres).sum(1)
     return NetworkEvaluation(
         objective=objective,
         station_ids=list(ids),
@@ -104,7 +100,7 @@ def evaluate_network(
         optima=optimum.values,
         actions=actions,
         optimal_actions=optimum.actions,
-        prices=np.take_along_axis(prices, actions, axis=1),
+        prices=prices,
         volume=litres.sum(1),
         profit=profit.sum(1),
     )

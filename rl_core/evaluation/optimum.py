@@ -24,7 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rl_core.market.model import Market, check_objective
+from rl_core.market.model import (
+    Market,
+    batch_litres,
+    batch_move_bounds,
+    check_objective,
+    reward,
+)
 
 
 @dataclass(frozen=True)
@@ -38,15 +44,11 @@ class Optimum:
 def reward_table(market: Market, objective: str) -> np.ndarray:
     """Expected reward r[t, j, i] of charging price i on day t after price j yesterday
     (-inf where the daily move limit forbids i after j)."""
-    check_objective(objective)
     p = market.prices
     prev, now = p[:, None], p[None, :]
     litres = market.demand.demand(now, prev)  # (n, n)
-    if objective == "demand":
-        r = np.broadcast_to(litres, (market.horizon, *litres.shape)).copy()
-    else:
-        margin = now[None, :, :] - market.costs[:, None, None]  # (H, 1, n)
-        r = margin * litres[None]
+    r = reward(objective, now[None, :, :], market.costs[:, None, None], litres[None])
+    r = np.broadcast_to(r, (market.horizon, *litres.shape)).copy()  # (H, n, n), writable
     if market.max_daily_move is not None:
         r[:, ~market.allowed_moves()] = -np.inf
     return r
@@ -112,41 +114,15 @@ class BatchOptimum:
 
 
 def _batch_arrays(markets: Sequence[Market]) -> dict[str, np.ndarray]:
-    """Each market's demand parameters, grid and cost path as arrays (one row per market)."""
+    """Each market's grid, cost path and initial level as arrays (one row per market)."""
     first = markets[0]
     if any(m.horizon != first.horizon or m.n_prices != first.n_prices for m in markets):
         raise ValueError("markets solved in a batch must share horizon and n_prices")
-    d = [m.demand for m in markets]
-    col = lambda name: np.array([getattr(x, name) for x in d])[:, None, None]  # noqa: E731
     return {
         "prices": np.stack([m.prices for m in markets]),  # (S, n)
         "costs": np.stack([m.costs for m in markets]),  # (S, H)
         "initial": np.array([m.initial_index for m in markets]),
-        "base": col("base_demand"),
-        "slope": col("price_slope"),
-        "gain": col("gain_coef"),
-        "loss": col("loss_coef"),
     }
-
-
-def batch_litres(markets: Sequence[Market]) -> np.ndarray:
-    """Expected litres[s, j, i] in market s at level i today after level j yesterday."""
-    a = _batch_arrays(markets)
-    prev, now = a["prices"][:, :, None], a["prices"][:, None, :]
-    move = prev - now
-    d = (
-        a["base"]
-        - a["slope"] * now
-        + a["gain"] * np.maximum(move, 0.0)
-        - a["loss"] * np.maximum(-move, 0.0)
-    )
-    return np.maximum(d, 0.0)
-
-
-def batch_move_bounds(markets: Sequence[Market]) -> tuple[np.ndarray, np.ndarray]:
-    """(lo, hi)[s, j]: the lowest and highest level market s allows after level j."""
-    bounds = [m.move_bounds() for m in markets]
-    return np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])
 
 
 def batch_charged_path(markets: Sequence[Market], actions: np.ndarray) -> np.ndarray:
@@ -187,11 +163,8 @@ def solve_batch(markets: Sequence[Market], objective: str) -> BatchOptimum:
     policy = np.empty((horizon, n_markets, n), dtype=np.int64)
     v = np.zeros((n_markets, n))
     for t in range(horizon - 1, -1, -1):
-        if objective == "demand":
-            q = litres + v[:, None, :]
-        else:
-            margin = a["prices"] - a["costs"][:, t, None]  # (S, n)
-            q = litres * margin[:, None, :] + v[:, None, :]
+        today = reward(objective, a["prices"][:, None, :], a["costs"][:, t, None, None], litres)
+        q = today + v[:, None, :]
         if forbidden is not None:
             q[forbidden] = -np.inf
         policy[t] = q.argmax(axis=2)
@@ -214,4 +187,4 @@ def batch_path_metrics(
     rows = np.arange(len(markets))[:, None]
     prev = np.concatenate([a["initial"][:, None], actions[:, :-1]], axis=1)
     sold = litres[rows, prev, actions]
-    return sold, (a["prices"][rows, actions] - a["costs"]) * sold
+    return sold, reward("profit", a["prices"][rows, actions], a["costs"], sold)

@@ -30,13 +30,29 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rl_core.errors import InvalidMarketError
+from rl_core.errors import InvalidMarketError, UnknownAgentError
 
 OBJECTIVES = ("demand", "profit")
 # The daily move limit ($/L) of the pipeline: the markets it trains and decides on obey it
 # and the registry's guardrail checks it (one source of truth for both).
 MAX_DAILY_MOVE = 0.30
 MOVE_TOLERANCE = 1e-9  # $/L: a move of exactly m on a float grid (0.30000000000000004) is allowed
+
+
+def linear_demand(price, prev_price, base_demand, price_slope, gain_coef, loss_coef):
+    """Expected litres, the formula above, elementwise over numpy arrays or floats.
+
+    The one definition of the demand curve: `DemandParams.demand` (one market),
+    `batch_litres` (a parameter per market) and serving (a base demand per input) call it.
+    """
+    move = np.asarray(prev_price) - np.asarray(price)
+    d = (
+        base_demand
+        - price_slope * np.asarray(price)
+        + gain_coef * np.maximum(move, 0.0)
+        - loss_coef * np.maximum(-move, 0.0)
+    )
+    return np.maximum(d, 0.0)
 
 
 @dataclass(frozen=True)
@@ -71,14 +87,9 @@ class DemandParams:
 
     def demand(self, price, prev_price):
         """Expected litres sold (numpy arrays or floats; broadcasts)."""
-        move = np.asarray(prev_price) - np.asarray(price)
-        d = (
-            self.base_demand
-            - self.price_slope * np.asarray(price)
-            + self.gain_coef * np.maximum(move, 0.0)
-            - self.loss_coef * np.maximum(-move, 0.0)
+        return linear_demand(
+            price, prev_price, self.base_demand, self.price_slope, self.gain_coef, self.loss_coef
         )
-        return np.maximum(d, 0.0)
 
     def replace(self, **changes) -> DemandParams:
         return dataclasses.replace(self, **changes)
@@ -192,12 +203,6 @@ class Market:
             out[t] = j = int(self.clip_levels(j, a))
         return out
 
-    def reward(self, objective: str, price, prev_price, cost, volume=None):
-        """Reward of one day: litres for `demand`, (price - cost) * litres for `profit`."""
-        check_objective(objective)
-        litres = self.demand.demand(price, prev_price) if volume is None else volume
-        return litres if objective == "demand" else (np.asarray(price) - cost) * litres
-
     def replace(self, **changes) -> Market:
         return dataclasses.replace(self, **changes)
 
@@ -215,10 +220,21 @@ class Market:
         return cls(**d)
 
 
+def reward(objective: str, price, cost, litres):
+    """A day's reward: `litres` sold for `demand`, `(price - cost) * litres` for `profit`.
+
+    The one definition of both objectives: the environments, the exact optimum, policy
+    evaluation and serving all call it. Elementwise over floats, numpy arrays or torch
+    tensors (anything with `-` and `*`, broadcasting as they do).
+    """
+    check_objective(objective)
+    if objective == "demand":
+        return litres
+    return (price - cost) * litres
+
+
 def check_objective(objective: str) -> str:
     if objective not in OBJECTIVES:
-        from rl_core.errors import UnknownAgentError
-
         raise UnknownAgentError(
             f"unknown agent {objective!r}: choose one of {', '.join(OBJECTIVES)}"
         )
@@ -235,6 +251,27 @@ def shared_move_bounds(markets: Sequence[Market]) -> tuple[np.ndarray, np.ndarra
         np.array_equal(b[0], bounds[0][0]) and np.array_equal(b[1], bounds[0][1]) for b in bounds
     )
     return bounds[0] if same else None
+
+
+def batch_litres(markets: Sequence[Market]) -> np.ndarray:
+    """Expected litres[s, j, i] in market s at level i today after level j yesterday (the
+    markets share n_prices)."""
+    prices = np.stack([m.prices for m in markets])  # (S, n)
+    col = lambda name: np.array([getattr(m.demand, name) for m in markets])[:, None, None]  # noqa: E731
+    return linear_demand(
+        prices[:, None, :],
+        prices[:, :, None],
+        col("base_demand"),
+        col("price_slope"),
+        col("gain_coef"),
+        col("loss_coef"),
+    )
+
+
+def batch_move_bounds(markets: Sequence[Market]) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi)[s, j]: the lowest and highest level market s allows after level j."""
+    bounds = [m.move_bounds() for m in markets]
+    return np.stack([b[0] for b in bounds]), np.stack([b[1] for b in bounds])
 
 
 def choke_price(market: Market) -> float:

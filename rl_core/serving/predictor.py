@@ -22,7 +22,7 @@ import torch
 from rl_core.agents.dqn import allowed_argmax
 from rl_core.envs.observation import PREV, demand_level_feature, observe_prices
 from rl_core.errors import ForecourtError
-from rl_core.market.model import Market
+from rl_core.market.model import Market, linear_demand, reward
 from rl_core.training.bundle import FROM_REQUEST, PolicyBundle
 
 # yesterday's price may lie this many grid steps outside [price_min, price_max] (it is
@@ -128,7 +128,7 @@ class LoadedModel:
             action = allowed_argmax(q, torch.from_numpy(prev_index), m).numpy()
         price = prices[action]
         volume = _expected_volume(m, _base_demand(m, level), price, prices[prev_index])
-        return Prediction(price, volume, (price - uc) * volume)
+        return Prediction(price, volume, reward("profit", price, uc, volume))
 
 
 def _base_demand(market: Market, level: np.ndarray) -> np.ndarray:
@@ -143,11 +143,5 @@ def _base_demand(market: Market, level: np.ndarray) -> np.ndarray:
 def _expected_volume(market: Market, base: np.ndarray, price, prev_price) -> np.ndarray:
     """`DemandParams.demand` with one base_demand per input (a dataclass holds one float)."""
     d = market.demand
-    move = np.asarray(prev_price) - np.asarray(price)
-    litres = (
-        base
-        - d.price_slope * np.asarray(price)
-        + d.gain_coef * np.maximum(move, 0.0)
-        - d.loss_coef * np.maximum(-move, 0.0)
-    )
-    return np.maximum(litres, 0.0).astype(np.float64)
+    litres = linear_demand(price, prev_price, base, d.price_slope, d.gain_coef, d.loss_coef)
+    return litres.astype(np.float64)

@@ -6,17 +6,15 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
 from rl_core.agents.dqn import DQNAgent, DQNConfig
-from rl_core.envs.gas_station import OBS_DIM
+from rl_core.envs.observation import OBS_DIM
 from rl_core.errors import ForecourtError
+from rl_core.evaluation.evaluate import Evaluation
 from rl_core.market.model import Market, shared_move_bounds
-
-if TYPE_CHECKING:
-    from rl_core.training.train import TrainResult
+from rl_core.training.train import TrainResult
 
 
 def save_checkpoint(result: TrainResult, markets: Sequence[Market], directory: Path) -> Path:
@@ -66,9 +64,6 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[DQNAgent, str, list[Market
 
 def load_result(path: str | os.PathLike) -> TrainResult:
     """The TrainResult a checkpoint was saved from (agent, config, curve, evaluation)."""
-    from rl_core.evaluation.evaluate import Evaluation
-    from rl_core.training.train import TrainResult
-
     agent, objective, _, ckpt = load_checkpoint(path)
     if "evaluation_arrays" not in ckpt:
         raise ForecourtError(f"{path} predates full-result checkpoints: train it again")

@@ -18,22 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rl_core.agents.dqn import DQNConfig
+# NETWORK_OVERRIDES (what a network changes in DQNConfig's defaults) lives with DQNConfig,
+# torch-free, so the MWAA-side search derives its defaults from it too
+from rl_core.agents.config import NETWORK_OVERRIDES, DQNConfig
 from rl_core.evaluation.network import NetworkEvaluation, evaluate_network
 from rl_core.market.network import StationNetwork
 from rl_core.training.train import TrainResult, train
 
-# What a network needs beyond DQNConfig()'s single-market defaults (measured on synthetic
-# networks of 20 and 2,000 stations, tests/test_station_network.py): a wider network to
-# represent Q over the demand level too, a higher learning rate, and rewards scaled per
-# station so small stations are learnt as precisely as big ones. The greedy evaluation
-# during training is only a curve here, so it runs less often.
-NETWORK_OVERRIDES: dict = {
-    "hidden": (128, 128),
-    "learning_rate": 2e-3,
-    "scale_per_market": True,
-    "eval_interval": 500,
-}
 EVAL_STATIONS = 64  # stations scored at each evaluation during training
 
 

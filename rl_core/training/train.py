@@ -11,11 +11,9 @@ evaluation scenarios (exact expected return, see `rl_core.evaluation.evaluate`).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,7 +25,6 @@ from rl_core.envs.vector import VectorGasStation
 from rl_core.evaluation.evaluate import Evaluation, evaluate_policy
 from rl_core.evaluation.optimum import solve_batch
 from rl_core.market.model import Market, check_objective, shared_move_bounds
-from rl_core.training.checkpoint import save_checkpoint
 
 TARGET_FRACTION = 0.99
 
@@ -92,9 +89,10 @@ def train(
     *,
     eval_markets: Market | Sequence[Market] | None = None,
     progress: bool = False,
-    checkpoint_dir: str | os.PathLike | None = None,
 ) -> TrainResult:
-    """Train on `markets` (a pool, sampled per episode) and evaluate on `eval_markets`."""
+    """Train on `markets` (a pool, sampled per episode) and evaluate on `eval_markets`.
+
+    Nothing is written: `rl_core.training.checkpoint.save_checkpoint` saves the result."""
     check_objective(objective)
     cfg = config or DQNConfig()
     pool = [markets] if isinstance(markets, Market) else list(markets)
@@ -107,29 +105,106 @@ def train(
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.torch_threads)
     try:
-        torch.manual_seed(cfg.seed)
-        optima = solve_batch(scenarios, objective).values.tolist()
-        # rewards in units of "an optimal day", so Q-values count days and need no tuning
-        env = VectorGasStation(
-            pool,
-            objective,
-            cfg.num_envs,
-            sample=len(pool) > 1,
-            seed=cfg.seed,
-        )
-        scale = _reward_scale(cfg, pool, scenarios, optima, objective)
-        agent = DQNAgent(env.obs_dim, env.n_prices, cfg, move_bounds=shared_move_bounds(pool))
-        buffer = ReplayBuffer(cfg.buffer_size, env.obs_dim)
-        rng = torch.Generator().manual_seed(cfg.seed + 1)
-        result = _loop(
-            cfg, env, agent, buffer, rng, scale, scenarios, optima, objective, progress, start
-        )
+        result = _train(cfg, pool, scenarios, objective, progress, start)
     finally:
         torch.set_num_threads(threads)
     result.wall_s = time.perf_counter() - start
-    if checkpoint_dir is not None:
-        save_checkpoint(result, pool, Path(checkpoint_dir))
     return result
+
+
+def _train(cfg: DQNConfig, pool, scenarios, objective, progress, start) -> TrainResult:
+    """The DQN loop, top to bottom (CleanRL's dqn.py, over a batch of markets)."""
+    # ---- setup: seeds, the yardstick, environments, agent, replay
+    torch.manual_seed(cfg.seed)  # the Q-network's initial weights
+    optima = solve_batch(scenarios, objective).values.tolist()  # exact optimum per scenario
+    env = VectorGasStation(pool, objective, cfg.num_envs, sample=len(pool) > 1, seed=cfg.seed)
+    # rewards in units of "an optimal day", so Q-values count days and need no tuning
+    scale = _reward_scale(cfg, pool, scenarios, optima, objective)
+    agent = DQNAgent(env.obs_dim, env.n_prices, cfg, move_bounds=shared_move_bounds(pool))
+    buffer = ReplayBuffer(cfg.buffer_size, env.obs_dim)
+    collector = NStepCollector(buffer, cfg.n_step, cfg.gamma)  # n-step returns into `buffer`
+    rng = torch.Generator().manual_seed(cfg.seed + 1)  # exploration and replay sampling
+
+    vector_steps = max(1, cfg.total_env_steps // cfg.num_envs)
+    explore_steps = max(1, int(cfg.exploration_fraction * vector_steps))
+    curve: list[dict] = []
+    eval_s = 0.0  # time spent evaluating, left out of train_s
+    updates, losses = 0, []
+    episode_return = torch.zeros(env.num_envs)  # running return of the exploring policy
+    finished_returns: list[torch.Tensor] = []
+    bar = tqdm(
+        total=vector_steps * cfg.num_envs,
+        unit="step",
+        disable=not progress,
+        desc=f"train {objective}",
+        leave=False,
+    )
+
+    obs = env.reset()
+    for step in range(1, vector_steps + 1):
+        # ---- act: epsilon-greedy, epsilon decaying linearly over explore_steps
+        epsilon = cfg.exploration_initial + min(1.0, step / explore_steps) * (
+            cfg.exploration_final - cfg.exploration_initial
+        )
+        actions = agent.act(obs, epsilon, rng)
+
+        # ---- step every market one day and store the (scaled) transitions; each slot's
+        # scale is read before the step, which reassigns markets when the episodes end
+        slot_scale = scale if isinstance(scale, float) else scale[env.market_id]
+        next_obs, reward, done = env.step(actions)
+        collector.add(obs, actions, reward * slot_scale, next_obs, done)
+        obs = next_obs  # on the last day: already the first of the next episodes
+        episode_return += reward
+        if done:
+            finished_returns.append(episode_return.mean())
+            episode_return = torch.zeros(env.num_envs)
+
+        # ---- learn: the learning rate decays linearly to lr * final_lr_fraction
+        if buffer.size >= max(cfg.learning_starts, cfg.batch_size):
+            frac_done = step / vector_steps
+            agent.set_learning_rate(
+                cfg.learning_rate * (1.0 - frac_done * (1.0 - cfg.final_lr_fraction))
+            )
+            for _ in range(cfg.updates_per_step):
+                # a TD step on a replay batch, then the Polyak update of the target net
+                losses.append(agent.update(*buffer.sample(cfg.batch_size, rng)))
+                updates += 1
+
+        # ---- evaluate the greedy policy exactly (noise-free rollouts vs the optimum)
+        if step % cfg.eval_interval == 0 or step == vector_steps:
+            t0 = time.perf_counter()
+            ev = evaluate_policy(agent.greedy, scenarios, objective, optima)
+            curve.append(
+                {
+                    "env_steps": step * cfg.num_envs,
+                    "updates": updates,
+                    "train_s": round(t0 - start - eval_s, 4),
+                    "fraction": ev.fraction_of_optimum,
+                    "total_reward": ev.total_reward,
+                    "loss": float(torch.stack(losses).mean()) if losses else float("nan"),
+                    # mean return of the training (epsilon-greedy) episodes since the last row
+                    "episode_return": (
+                        float(torch.stack(finished_returns).mean()) if finished_returns else None
+                    ),
+                    "epsilon": epsilon,
+                    "learning_rate": agent.optimizer.param_groups[0]["lr"],
+                }
+            )
+            losses, finished_returns = [], []
+            eval_s += time.perf_counter() - t0
+            bar.set_postfix(optimum=f"{ev.fraction_of_optimum:.2%}", eps=f"{epsilon:.2f}")
+        bar.update(cfg.num_envs)
+    bar.close()
+    return TrainResult(
+        objective=objective,
+        agent=agent,
+        config=cfg,
+        evaluation=ev,  # the last evaluation: the final greedy policy
+        curve=curve,
+        env_steps=vector_steps * cfg.num_envs,
+        updates=updates,
+        train_s=time.perf_counter() - start - eval_s,
+    )
 
 
 def _reward_scale(cfg, pool, scenarios, optima, objective) -> float | torch.Tensor:
@@ -143,78 +218,3 @@ def _reward_scale(cfg, pool, scenarios, optima, objective) -> float | torch.Tens
         per_day = np.where(per_day > 1e-3 * mean, per_day, mean)
         return torch.as_tensor(1.0 / per_day, dtype=torch.float32)
     return scenarios[0].horizon * len(optima) / float(np.sum(optima))
-
-
-def _loop(cfg, env, agent, buffer, rng, scale, scenarios, optima, objective, progress, start):
-    vector_steps = max(1, cfg.total_env_steps // cfg.num_envs)
-    explore_steps = max(1, int(cfg.exploration_fraction * vector_steps))
-    curve: list[dict] = []
-    eval_s = 0.0
-    updates, losses = 0, []
-    episode_return = torch.zeros(env.num_envs)  # running return of the exploring policy
-    finished_returns: list[torch.Tensor] = []
-    collector = NStepCollector(buffer, cfg.n_step, cfg.gamma)
-    obs = env.reset()
-    bar = tqdm(
-        total=vector_steps * cfg.num_envs,
-        unit="step",
-        disable=not progress,
-        desc=f"train {objective}",
-        leave=False,
-    )
-    for step in range(1, vector_steps + 1):
-        frac_done = step / vector_steps
-        epsilon = cfg.exploration_initial + min(1.0, step / explore_steps) * (
-            cfg.exploration_final - cfg.exploration_initial
-        )
-        actions = agent.act(obs, epsilon, rng)
-        slot_scale = scale if isinstance(scale, float) else scale[env.market_id]
-        next_obs, reward, done = env.step(actions)
-        collector.add(obs, actions, reward * slot_scale, next_obs, done)
-        obs = next_obs
-        episode_return += reward
-        if done:
-            finished_returns.append(episode_return.mean())
-            episode_return = torch.zeros(env.num_envs)
-
-        if buffer.size >= max(cfg.learning_starts, cfg.batch_size):
-            agent.set_learning_rate(
-                cfg.learning_rate * (1.0 - frac_done * (1.0 - cfg.final_lr_fraction))
-            )
-            for _ in range(cfg.updates_per_step):
-                losses.append(agent.update(*buffer.sample(cfg.batch_size, rng)))
-                updates += 1
-
-        if step % cfg.eval_interval == 0 or step == vector_steps:
-            t0 = time.perf_counter()
-            ev = evaluate_policy(agent.greedy, scenarios, objective, optima)
-            row = {
-                "env_steps": step * cfg.num_envs,
-                "updates": updates,
-                "train_s": round(t0 - start - eval_s, 4),
-                "fraction": ev.fraction_of_optimum,
-                "total_reward": ev.total_reward,
-                "loss": float(torch.stack(losses).mean()) if losses else float("nan"),
-                # mean return of the training (epsilon-greedy) episodes since the last row
-                "episode_return": (
-                    float(torch.stack(finished_returns).mean()) if finished_returns else None
-                ),
-                "epsilon": epsilon,
-                "learning_rate": agent.optimizer.param_groups[0]["lr"],
-            }
-            curve.append(row)
-            losses, finished_returns = [], []
-            eval_s += time.perf_counter() - t0
-            bar.set_postfix(optimum=f"{ev.fraction_of_optimum:.2%}", eps=f"{epsilon:.2f}")
-        bar.update(cfg.num_envs)
-    bar.close()
-    return TrainResult(
-        objective=objective,
-        agent=agent,
-        config=cfg,
-        evaluation=ev,
-        curve=curve,
-        env_steps=vector_steps * cfg.num_envs,
-        updates=updates,
-        train_s=time.perf_counter() - start - eval_s,
-    )
