@@ -3,7 +3,8 @@
 Used by tests/test_mwaa_parity.py. Two sides, one file:
 
 - imported by the test (the project's Python 3.11 venv): `ensure_env()` builds an MWAA-like
-  venv once under `.venvs/` (or $FORECOURT_MWAA_VENVS), named by a hash of everything that
+  venv once in the machine's cache of test environments (tests/venv_cache.py; or
+  $FORECOURT_MWAA_VENVS), named by a hash of everything that
   decides its contents, and `run_probe()` runs this same file inside it;
 - run as a script by that venv's own Python 3.12 (`python tests/mwaa_envs.py parse|runtime`):
   it parses dags/ with Airflow's DagBag, loads plugins/ through Airflow's plugins manager, or
@@ -25,7 +26,6 @@ What "mirrors MWAA" means here (docker/mwaa/README.md has the why):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import glob
 import hashlib
 import json
@@ -38,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,7 +173,11 @@ class BuiltEnv:
 
 
 def venvs_dir() -> Path:
-    return Path(os.environ.get("FORECOURT_MWAA_VENVS") or ROOT / ".venvs")
+    """$FORECOURT_MWAA_VENVS, else the machine's cache of test environments (venv_cache)."""
+    from venv_cache import cache_dir
+
+    override = os.environ.get("FORECOURT_MWAA_VENVS")
+    return Path(override) if override else cache_dir()
 
 
 def find_python(minor: str) -> tuple[str, str]:
@@ -229,35 +233,21 @@ def requirement_lines() -> list[str]:
     return [line for line in lines if line]
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One builder per environment at a time, across processes."""
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def ensure_env(env: MwaaEnv, say: Callable[[str], None] = print) -> BuiltEnv:
     """The environment, built now unless a build for the same pins is already there."""
     if not REQUIREMENTS.is_file():
         raise EnvBuildError(f"{REQUIREMENTS} is missing")
     python, python_version = find_python(env.python)
     key = env_key(env, python_version)
+    from venv_cache import locked, prune, used
+
     base = venvs_dir()
     base.mkdir(parents=True, exist_ok=True)
-    ignore = base / ".gitignore"
-    if not ignore.exists():  # as `python3.13 -m venv` does: git and ruff skip the folder
-        ignore.write_text("# made by tests/mwaa_envs.py: nothing in here is source\n*\n")
     target = base / f"{env.name}-{key}"
-    with _locked(base / f".{env.name}.lock"):
+    with locked(base / f".{env.name}.lock"):
         marker = target / MARKER
         if marker.is_file():
+            used(marker)
             info = json.loads(marker.read_text())
             say(
                 f"[mwaa] {env.name}: cached in {target} "
@@ -266,10 +256,8 @@ def ensure_env(env: MwaaEnv, say: Callable[[str], None] = print) -> BuiltEnv:
             return BuiltEnv(
                 env, target, target / "bin" / "python", info["build_s"], True, info["versions"]
             )
-        for stale in base.glob(f"{env.name}-*"):  # earlier pins: ~800 MB each
-            if stale.is_dir() and stale != target:
-                say(f"[mwaa] {env.name}: removing the outdated {stale.name}")
-                shutil.rmtree(stale, ignore_errors=True)
+        for stale in prune(base, env.name, keep=target, marker=MARKER):  # ~800 MB each
+            say(f"[mwaa] {env.name}: removed {stale.name} (unfinished, or unused for a week)")
         if target.exists():  # a build that did not finish
             shutil.rmtree(target)
         return _build(env, python, python_version, key, target, say)

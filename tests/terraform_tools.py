@@ -2,7 +2,7 @@
 
 - `tf(args, cwd)`: terraform with the offline CLI config (terraform/cli_config.py), no
   color, no prompts, a bounded time, output kept for the assertion message;
-- `checkov_bin()`: checkov from its own pinned venv (.venvs/checkov-<version>, built once
+- `checkov_bin()`: checkov from its own pinned venv (tests/venv_cache.py, built once
   from tests/requirements-checkov.txt): it pins packages the project's venv must not share;
 - `MotoServer`: moto in server mode on a free loopback port, in its own process (so a
   hung AWS call in Terraform cannot take the test process down), with IAM's managed
@@ -26,12 +26,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from venv_cache import cached_venv
+
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "terraform"
 BUILD_PLUGINS = ROOT / "docker" / "mwaa" / "build_plugins.py"
 CHECKOV_VERSION = "3.3.30"
 CHECKOV_REQUIREMENTS = ROOT / "tests" / "requirements-checkov.txt"
-VENVS = Path(os.environ.get("FORECOURT_TOOL_VENVS", ROOT / ".venvs"))
 
 
 def cli_config() -> str:
@@ -140,38 +141,9 @@ def state_resources(state: dict) -> dict[str, dict]:
 
 
 def checkov_bin() -> Path:
-    """checkov from its own venv, built once (about a minute) from the pinned requirements."""
-    venv = VENVS / f"checkov-{CHECKOV_VERSION}"
-    exe = venv / "bin" / "checkov"
-    stamp = venv / "requirements.txt"
-    wanted = CHECKOV_REQUIREMENTS.read_text()
-    if exe.exists() and stamp.is_file() and stamp.read_text() == wanted:
-        return exe
-    shutil.rmtree(venv, ignore_errors=True)
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    (venv.parent / ".gitignore").write_text("*\n")
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    print(f"building {venv} (checkov {CHECKOV_VERSION}, pinned)...", flush=True)
-    pip = subprocess.run(
-        [
-            str(venv / "bin" / "pip"),
-            "install",
-            "--quiet",
-            "--no-cache-dir",
-            "--disable-pip-version-check",
-            "-r",
-            str(CHECKOV_REQUIREMENTS),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if pip.returncode != 0:
-        raise AssertionError(
-            f"could not install checkov into {venv} (needs PyPI):\n{pip.stderr[-3000:]}"
-        )
-    stamp.write_text(wanted)
-    return exe
+    """checkov from its own venv (tests/venv_cache.py), built once from the pinned requirements."""
+    venv, _ = cached_venv("checkov", [CHECKOV_REQUIREMENTS])
+    return venv / "bin" / "checkov"
 
 
 def free_port() -> int:

@@ -30,8 +30,6 @@ user and file modes, the image's size.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import math
 import os
@@ -50,6 +48,7 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port
+from venv_cache import PIP_FLAGS, cached_venv
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
@@ -58,10 +57,7 @@ HADOLINT_CONFIG = DOCKER / ".hadolint.yaml"
 HADOLINT_REQUIREMENTS = ROOT / "tests" / "requirements-hadolint.txt"
 LOCK = ROOT / "requirements.lock"
 PROJECT_VENV = ROOT / ".venv"
-VENVS = Path(os.environ.get("FORECOURT_TOOL_VENVS", ROOT / ".venvs"))
 TRAINING_TF = ROOT / "terraform" / "modules" / "training" / "main.tf"
-PIP_FLAGS = ["--no-cache-dir", "--disable-pip-version-check", "--quiet"]
-BUILDER_VERSION = 1  # bump to rebuild the cached venvs when this file's build steps change
 
 
 # ---- reading a Dockerfile ------------------------------------------------------------------
@@ -231,58 +227,7 @@ def _public(version: str) -> str:
     return version.split("+", 1)[0]  # 2.13.0+cpu is the wheel of torch==2.13.0
 
 
-# ---- building tool and image environments once, under .venvs/ -------------------------------
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def cached_venv(name: str, requirements: list[Path]) -> tuple[Path, bool]:
-    """A venv holding exactly `requirements`, built once per content of those files."""
-    spec = {
-        "builder": BUILDER_VERSION,
-        "python": sys.version.split()[0],
-        "pip_flags": PIP_FLAGS,
-        "requirements": [sorted(pins(p).items()) for p in requirements],  # comments aside
-    }
-    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
-    VENVS.mkdir(parents=True, exist_ok=True)
-    ignore = VENVS / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# made by the tests: nothing in here is source\n*\n")
-    target = VENVS / f"{name}-{key}"
-    marker = target / ".built"
-    with _locked(VENVS / f".{name}.lock"):
-        if marker.is_file():
-            return target, True
-        for stale in VENVS.glob(f"{name}-*"):
-            if stale.is_dir():
-                shutil.rmtree(stale, ignore_errors=True)
-        print(f"\nbuilding {target} from {', '.join(p.name for p in requirements)}...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(target)], check=True, timeout=300)
-        args = [arg for p in requirements for arg in ("-r", str(p))]
-        pip = subprocess.run(
-            [str(target / "bin" / "python"), "-m", "pip", "install", *PIP_FLAGS, *args],
-            capture_output=True,
-            text=True,
-            timeout=1500,
-        )
-        if pip.returncode != 0:
-            raise AssertionError(
-                f"could not build {target} (needs PyPI):\n{pip.stdout[-2000:]}{pip.stderr[-3000:]}"
-            )
-        marker.write_text(json.dumps(spec))  # last: marks a finished build
-        return target, False
+# ---- building tool and image environments once (tests/venv_cache.py) ---------------------
 
 
 def hadolint_bin() -> Path:

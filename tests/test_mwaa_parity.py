@@ -1,9 +1,9 @@
 """MWAA parity: the DAGs and plugins work on the Airflow that Amazon MWAA runs, without torch.
 
-Builds (once, cached under .venvs/, keyed by a hash of the pins) the MWAA-like environments
-of tests/mwaa_envs.py: Airflow 3.3.1 and 3.0.6 on Python 3.12, the Amazon provider, and
-docker/mwaa/requirements.txt, no torch. In each, in a subprocess with a temporary
-AIRFLOW_HOME:
+Builds (once per machine, in tests/venv_cache.py's cache, keyed by a hash of the pins) the
+MWAA-like environments of tests/mwaa_envs.py: Airflow 3.3.1 and 3.0.6 on Python 3.12, the
+Amazon provider, and docker/mwaa/requirements.txt, no torch. In each, in a subprocess with
+a temporary AIRFLOW_HOME:
 
 - dags/ parses with Airflow's DagBag, with no import error; forecourt_daily_retrain has its
   tasks, params, max_active_runs=1 and catchup=False, serializes as the DAG processor does,
