@@ -18,6 +18,7 @@ _LAZY = {
     "scenarios": "rl_core.registry.compare",
     "ChampionChangedError": "rl_core.registry.errors",
     "RegistryError": "rl_core.registry.errors",
+    "apply_decision": "rl_core.registry.promotion",
     "champion_bundle": "rl_core.registry.promotion",
     "champion_version": "rl_core.registry.promotion",
     "download_bundle": "rl_core.registry.promotion",
