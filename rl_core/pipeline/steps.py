@@ -488,9 +488,7 @@ def evaluate_vs_champion(plan: Plan, agent: str) -> dict:
     target = setup.evaluate[0] if network is None else network
     decision = decide(agent, registered["version"], target, seed=plan.params.seed, apply=False)
     log.info("%s: %s", agent, decision.summary())
-    record = decision.to_dict()
-    record.pop("evidence", None)
-    record["summary"] = decision.summary()
+    record = decision.to_record()
     save(plan.agent_folder(agent), "decision.json", record)
     emit("ChallengerImprovement", decision.relative_improvement, Agent=agent)
     if decision.challenger:
