@@ -488,9 +488,7 @@ def evaluate_vs_champion(plan: Plan, agent: str) -> dict:
     target = setup.evaluate[0] if network is None else network
     decision = decide(agent, registered["version"], target, seed=plan.params.seed, apply=False)
     log.info("%s: %s", agent, decision.summary())
-    record = decision.to_dict()
-    record.pop("evidence", None)
-    record["summary"] = decision.summary()
+    record = decision.to_record()
     save(plan.agent_folder(agent), "decision.json", record)
     emit("ChallengerImprovement", decision.relative_improvement, Agent=agent)
     if decision.challenger:
@@ -499,60 +497,34 @@ def evaluate_vs_champion(plan: Plan, agent: str) -> dict:
 
 
 def promote_or_keep(plan: Plan, agent: str) -> dict:
-    """Apply the decision: move the champion alias only for a win (or a forced promotion,
-    which overrides the comparison but never the guardrails), never in a dry run."""
-    from rl_core.registry import champion_version, promote
+    """Apply the decision by the promotion rules (rl_core.registry.promotion): move the
+    champion alias only for a win (or a forced promotion, which overrides the comparison
+    but never the guardrails), never in a dry run."""
+    from rl_core.registry import apply_decision
 
     decision = _need(plan.agent_folder(agent), "decision.json", "evaluate_vs_champion")
     p = plan.params
-    version = decision["challenger_version"]
-    guardrails_ok = all(c["passed"] for c in decision["guardrails"])
-    action, reason = "kept", decision["reason"]
-    if p.dry_run:
-        action = "dry-run"
-        reason = f"dry run: would have been {decision['outcome']} ({decision['reason']})"
-    elif decision["outcome"] == "promoted":
-        promote(
-            agent,
-            version,
-            expected_champion=decision["champion_version"],
-            reason=f"run {plan.run_id}: {decision['summary']}",
-        )
-        action = "promoted"
-    elif p.force_promotion and decision["champion_version"] != version:
-        if not guardrails_ok:
-            failed = [c["name"] for c in decision["guardrails"] if not c["passed"]]
-            reason = f"force promotion refused: guardrails failed ({', '.join(failed)})"
-            action = decision["outcome"]
-        else:
-            promote(
-                agent,
-                version,
-                expected_champion=decision["champion_version"],
-                reason=f"FORCED by run {plan.run_id}: {p.force_reason} "
-                f"(the comparison said {decision['outcome']}: {decision['reason']})",
-            )
-            action, reason = "forced", f"forced: {p.force_reason}"
-    else:
-        action = decision["outcome"]  # kept or rejected
-    record = {
-        "agent": agent,
-        "challenger_version": version,
-        "action": action,
-        "reason": reason,
-        "champion_version": champion_version(agent),
-    }
+    record = apply_decision(
+        agent,
+        decision,
+        dry_run=p.dry_run,
+        force=p.force_promotion,
+        force_reason=p.force_reason,
+        run_id=plan.run_id,
+    )
     save(plan.agent_folder(agent), "promotion.json", record)
-    emit("Promotions", 1 if action in ("promoted", "forced") else 0, Agent=agent)
-    log.info("%s: %s; champion is now %s", agent, action, record["champion_version"] or "none")
+    emit("Promotions", 1 if record["action"] in MOVED else 0, Agent=agent)
+    log.info(
+        "%s: %s; champion is now %s", agent, record["action"], record["champion_version"] or "none"
+    )
     return record
+
+
+MOVED = ("promoted", "forced")  # promote_or_keep's actions that moved the champion alias
 
 
 class DeployStepError(ForecourtError):
     """The champion was not deployed; deploy.json in the agent's folder says why."""
-
-
-MOVED = ("promoted", "forced")  # promote_or_keep's actions that moved the champion alias
 
 
 def deploy_champion(plan: Plan, agent: str) -> dict:

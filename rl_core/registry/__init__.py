@@ -2,6 +2,7 @@
 
 info = register_challenger(result, bundle, data_window=window, market=market)
 decision = decide("profit", info.version, todays_market)    # promotes if it wins
+judge(contest, Thresholds())  # the pure rules behind decide, on evaluated returns
 champion_bundle("profit")   # -> (PolicyBundle, "3") or None; what serving loads
 """
 
@@ -12,12 +13,18 @@ from typing import Any
 
 # imported on first use, so `forecourt --help` and the DAG parser never load MLflow
 _LAZY = {
-    "Decision": "rl_core.registry.compare",
-    "Guardrails": "rl_core.registry.compare",
     "decide": "rl_core.registry.compare",
     "scenarios": "rl_core.registry.compare",
+    "Contest": "rl_core.registry.judgement",
+    "Decision": "rl_core.registry.judgement",
+    "Evaluated": "rl_core.registry.judgement",
+    "Guardrails": "rl_core.registry.judgement",
+    "Thresholds": "rl_core.registry.judgement",
+    "judge": "rl_core.registry.judgement",
+    "record_decision": "rl_core.registry.record",
     "ChampionChangedError": "rl_core.registry.errors",
     "RegistryError": "rl_core.registry.errors",
+    "apply_decision": "rl_core.registry.promotion",
     "champion_bundle": "rl_core.registry.promotion",
     "champion_version": "rl_core.registry.promotion",
     "download_bundle": "rl_core.registry.promotion",

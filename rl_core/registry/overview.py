@@ -9,7 +9,8 @@ the registry already records, in three registry calls per agent:
 
 * version tags written by `register.register_challenger` (`forecourt.eval.*`,
   `forecourt.status`, `forecourt.hyperparameters`, `forecourt.data_window`, ...),
-* version tags written by `compare._record` (`forecourt.decision`, `forecourt.decision.*`),
+* version tags written by `record.record_decision` (`forecourt.decision`,
+  `forecourt.decision.*`),
 * the registered model's alias `champion` and its `forecourt.champion_history` tag
   (`promotion.promote` / `promotion.rollback`).
 

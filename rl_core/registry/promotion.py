@@ -1,4 +1,9 @@
-"""The `champion` alias: who is in service, moving it (compare-and-set), rolling it back.
+"""The `champion` alias: who is in service, when it moves, moving it, rolling it back.
+
+The promotion rules live here, in one place (`promotion_move`, pure): what a decision
+(`rl_core.registry.judgement`) moves, given a dry run or a forced promotion.
+`apply_decision` carries the move out for the pipeline's `promote_or_keep` step, and
+`compare.decide(apply=True)` applies the same rules to a fresh decision.
 
 Each registered model keeps, as tags, the lineage of champions (`forecourt.champion_stack`,
 a JSON list of versions, the last one in service) and an audit log of alias moves
@@ -16,6 +21,8 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -209,3 +216,94 @@ def history(agent: str) -> list[dict]:
         return _json_tag(_model_tags(c, model_name(agent)), HISTORY_TAG)
     except MlflowException:
         return []
+
+
+# ---- the promotion rules: what a decision moves ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """What the promotion rules make of a decision."""
+
+    action: str  # promoted | forced | dry-run | kept | rejected
+    reason: str  # why, as promotion.json records it
+    promote_reason: str | None = None  # the alias moves, with this reason, only when set
+
+
+def promotion_move(
+    decision: Mapping,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    force_reason: str = "",
+    run_id: str | None = None,
+) -> Move:
+    """The promotion rules (pure), on a decision record (`Decision.to_record()`, the
+    content of decision.json), in order:
+
+    * a dry run moves nothing and says what the decision would have done;
+    * a `promoted` decision moves the alias (superiority, or non-inferiority for a first
+      model: the judgement's rules);
+    * a forced promotion (`force`, `force_reason`) overrides the comparison but never the
+      guardrails, and does nothing for the version already in service;
+    * otherwise the champion stays: the action is the decision's outcome (kept, rejected).
+
+    The alias move's recorded reason cites `run_id` where there is one (the pipeline run).
+    """
+    outcome, why = decision["outcome"], decision["reason"]
+    if dry_run:
+        return Move("dry-run", f"dry run: would have been {outcome} ({why})")
+    if outcome == "promoted":
+        by = f"run {run_id}: " if run_id else ""
+        return Move("promoted", why, by + decision["summary"])
+    if force and decision["champion_version"] != decision["challenger_version"]:
+        failed = [c["name"] for c in decision["guardrails"] if not c["passed"]]
+        if failed:
+            refused = f"force promotion refused: guardrails failed ({', '.join(failed)})"
+            return Move(outcome, refused)
+        return Move(
+            "forced",
+            f"forced: {force_reason}",
+            f"FORCED by run {run_id}: {force_reason} (the comparison said {outcome}: {why})",
+        )
+    return Move(outcome, why)
+
+
+def carry_out(agent: str, decision: Mapping, move: Move) -> bool:
+    """Make `move`: promote the challenger, compare-and-set against the champion the
+    decision evaluated (ChampionChangedError, nothing moved, if it changed). Whether the
+    alias moved."""
+    if move.promote_reason is None:
+        return False
+    promote(
+        agent,
+        decision["challenger_version"],
+        expected_champion=decision["champion_version"],
+        reason=move.promote_reason,
+    )
+    return True
+
+
+def apply_decision(
+    agent: str,
+    decision: Mapping,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    force_reason: str = "",
+    run_id: str | None = None,
+) -> dict:
+    """Apply the promotion rules to a recorded decision and carry the move out: the
+    pipeline's promote_or_keep. Returns what promotion.json records: {agent,
+    challenger_version, action, reason, champion_version (after the move)}."""
+    move = promotion_move(
+        decision, dry_run=dry_run, force=force, force_reason=force_reason, run_id=run_id
+    )
+    carry_out(agent, decision, move)
+    return {
+        "agent": agent,
+        "challenger_version": decision["challenger_version"],
+        "action": move.action,
+        "reason": move.reason,
+        "champion_version": champion_version(agent),
+    }

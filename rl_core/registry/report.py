@@ -15,7 +15,7 @@ from rl_core import paths
 from rl_core.registry.tracking import model_name
 
 if TYPE_CHECKING:
-    from rl_core.registry.compare import Decision
+    from rl_core.registry.judgement import Decision
 
 _SHOWN = 4  # scenarios whose trajectories are drawn
 
