@@ -36,11 +36,16 @@ ui: venv
 rehearse: venv
 	$(PY) -m rehearsal
 
+# Test files run in parallel (pytest-xdist), longest first (tests/durations.json); a file's
+# tests stay in one worker, where they share its fixtures. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
 test: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m tools.check_imports
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder \
+		--junitxml=$(FORECOURT_HOME)/test-results.xml
+	$(PY) -m tools.test_durations $(FORECOURT_HOME)/test-results.xml
 
 bench: venv
 	$(PY) -m benchmarks.run_all --agents profit demand

@@ -66,3 +66,35 @@ def aws(moto_endpoint, monkeypatch):
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     return moto_endpoint
+
+
+# ---- order: the longest test files first -------------------------------------------------------
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+DURATIONS = Path(__file__).with_name("durations.json")  # seconds per file, measured
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Run the slowest test files first (tests/durations.json; unknown files last).
+
+    `make test` spreads whole files over parallel workers (pytest-xdist, `--dist loadfile`,
+    in collection order): started first, the long files (the rehearsal, Terraform, the
+    Airflow end to end) run side by side while the short ones fill in around them, instead
+    of one of them starting last and leaving the other worker idle. Within a file the order
+    is unchanged (module fixtures are shared by its tests).
+    """
+    try:
+        seconds = json.loads(DURATIONS.read_text())
+    except (OSError, ValueError):
+        return
+    first_seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        first_seen.setdefault(item.nodeid.split("::")[0], i)
+
+    def key(item):
+        file = item.nodeid.split("::")[0]
+        return (-float(seconds.get(file, 0.0)), first_seen[file])
+
+    items.sort(key=key)
