@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -137,25 +136,45 @@ def test_the_search_plans_without_torch_or_gymnasium():
     assert out.returncode == 0 and out.stdout.strip() == "OK", out.stderr[-2000:]
 
 
-def test_trial_slots_limit_concurrency(tmp_path):
-    """With 2 slots, 5 workers never train more than 2 at once, and all finish."""
-    busy, peak, lock = [0], [0], threading.Lock()
+def test_trial_slots_limit_concurrency(tmp_path, monkeypatch):
+    """With 2 slots, two trials hold one each at the same time, a third waits until one is
+    free, then gets it. Events, not sleeps: nothing depends on how fast the machine is."""
+    import rl_core.pipeline.slots as slots
 
-    def worker():
-        with trial_slot(tmp_path / "slots", 2, poll_s=0.01):
-            with lock:
-                busy[0] += 1
-                peak[0] = max(peak[0], busy[0])
-            time.sleep(0.05)
-            with lock:
-                busy[0] -= 1
+    folder = tmp_path / "slots"
+    both_in = threading.Barrier(3, timeout=30)  # the two holders and this test
+    release, third_waits, third_in = threading.Event(), threading.Event(), threading.Event()
+    real_sleep = slots.time.sleep
 
-    threads = [threading.Thread(target=worker) for _ in range(5)]
-    for t in threads:
+    def sleep(seconds):  # the slot loop sleeps only when every slot is busy
+        if threading.current_thread().name == "third":
+            third_waits.set()
+        real_sleep(seconds)
+
+    monkeypatch.setattr(slots.time, "sleep", sleep)
+
+    def holder():
+        with trial_slot(folder, 2, poll_s=0.01):
+            both_in.wait()  # raises BrokenBarrierError unless both hold a slot at once
+            release.wait(30)
+
+    def third():
+        with trial_slot(folder, 2, poll_s=0.01):
+            third_in.set()
+
+    holders = [threading.Thread(target=holder) for _ in range(2)]
+    for t in holders:
         t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert peak[0] == 2 and busy[0] == 0
+    both_in.wait()  # two trials train at once
+    waiter = threading.Thread(target=third, name="third")
+    waiter.start()
+    assert third_waits.wait(30), "the third trial never found every slot busy"
+    assert not third_in.is_set()  # ... and did not get in while both were held
+    release.set()
+    assert third_in.wait(30), "the third trial never got the freed slot"
+    for t in [*holders, waiter]:
+        t.join(30)
+        assert not t.is_alive()
 
 
 # ---- a trained trial through register / decide / promote-or-keep ------------------------------
