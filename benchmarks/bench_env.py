@@ -9,7 +9,9 @@ Counts environment transitions (station-days) per second of:
   * `gymnasium.make("GasStationProfit-v0")`: a plain Python step loop with random actions and
     a reset on termination (with gym.make's checker/order wrappers), and the same env unwrapped;
   * gymnasium's `SyncVectorEnv` of 8 such envs (same-step autoreset, so every call is 8 real
-    transitions).
+    transitions);
+  * `gymnasium.make_vec(..., vectorization_mode="vector_entry_point")` with 8 and 1,024
+    markets: `VectorGasStation` behind gymnasium's VectorEnv API (rl_core.envs.gym_vector).
 Torch runs on one thread. Each figure is the median of `--repeats` timed trials after a
 warm-up. The target is >= 20M steps/s with 1,024 markets.
 """
@@ -119,6 +121,25 @@ def bench_sync_vector(env_id: str, num_envs: int, seconds: float, repeats: int) 
     return out
 
 
+def bench_make_vec(env_id: str, num_envs: int, seconds: float, repeats: int) -> dict:
+    """gymnasium.make_vec(..., vectorization_mode="vector_entry_point"): VectorGasStation
+    behind the standard VectorEnv API (numpy actions in, numpy arrays out)."""
+    envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
+    rng = np.random.default_rng(0)
+    bank = rng.integers(envs.single_action_space.n, size=(64, num_envs))
+    envs.reset(seed=0)
+
+    def block(calls: int) -> int:
+        for i in range(calls):
+            envs.step(bank[i & 63])
+        return calls * num_envs
+
+    out = _timed(block, seconds, repeats)
+    out["num_envs"] = num_envs
+    envs.close()
+    return out
+
+
 def run(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=0.2, help="length of one timed trial")
@@ -151,6 +172,10 @@ def run(argv: list[str] | None = None) -> dict:
     log(f"[{NAME}] unwrapped GasStationEnv:       {raw['steps_per_s']:>14,.0f} steps/s")
     sync8 = bench_sync_vector(env_id, 8, args.seconds, args.repeats)
     log(f"[{NAME}] gymnasium SyncVectorEnv x8:    {sync8['steps_per_s']:>14,.0f} steps/s")
+    make_vec = {}
+    for n in (8, TARGET_MARKETS):
+        make_vec[str(n)] = r = bench_make_vec(env_id, n, args.seconds, args.repeats)
+        log(f"[{NAME}] gymnasium.make_vec x{n:>6,}:   {r['steps_per_s']:>14,.0f} steps/s")
 
     at_target = vector[str(TARGET_MARKETS)]["steps_per_s"]
     cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
@@ -168,7 +193,18 @@ def run(argv: list[str] | None = None) -> dict:
         "gymnasium_make": single,
         "gymnasium_unwrapped": raw,
         "gymnasium_sync_vector_env_8": sync8,
+        # the registered vector entry point: the same VectorGasStation, numpy at the boundary
+        "gymnasium_make_vec": make_vec,
         "ratios": {
+            "make_vec_8_vs_sync_vector_env_8": ratio(
+                make_vec["8"]["steps_per_s"], sync8["steps_per_s"]
+            ),
+            f"make_vec_{TARGET_MARKETS}_vs_vector_{TARGET_MARKETS}": ratio(
+                make_vec[str(TARGET_MARKETS)]["steps_per_s"],
+                vector[str(TARGET_MARKETS)]["steps_per_s"],
+            ),
+        }
+        | {
             f"vector_{n}_vs_gymnasium_make": ratio(v["steps_per_s"], single["steps_per_s"])
             for n, v in vector.items()
         }

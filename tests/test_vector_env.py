@@ -232,3 +232,51 @@ def test_the_agents_action_mask_is_the_envs_move_limit():
         torch.testing.assert_close(vec.charged(a), a)  # nothing left for the env to clip
     assert ((agent.greedy(obs) >= lo) & (agent.greedy(obs) <= hi)).all()
     assert len(torch.unique(agent.act(obs, 1.0, rng))) == int(hi[0] - lo[0] + 1)
+
+
+# ---- gymnasium's VectorEnv API: the registered vector entry point --------------------------
+
+
+@pytest.mark.parametrize("objective", ["demand", "profit"])
+def test_make_vec_gives_the_batched_twin_with_gymnasium_semantics(objective):
+    import gymnasium as gym
+
+    from rl_core.envs import ENV_IDS
+    from rl_core.envs.gym_vector import GasStationVectorEnv
+
+    market = _noiseless(SINGLE_LIMITED)
+    envs = gym.make_vec(
+        ENV_IDS[objective], num_envs=3, vectorization_mode="vector_entry_point", market=market
+    )
+    assert isinstance(envs, GasStationVectorEnv) and envs.num_envs == 3
+    single = GasStationEnv(market, objective)
+    assert envs.single_observation_space == single.observation_space
+    assert envs.single_action_space == single.action_space
+    obs, info = envs.reset(seed=0)
+    first, _ = single.reset(seed=0)
+    assert envs.observation_space.contains(obs) and info == {}
+    np.testing.assert_allclose(obs, np.tile(first, (3, 1)), atol=OBS_ATOL)
+    rng = np.random.default_rng(1)
+    for day in range(market.horizon):
+        level = int(rng.integers(market.n_prices))
+        obs, reward, terminated, truncated, info = envs.step(np.full(3, level))
+        want_obs, want_reward, want_done, _, _ = single.step(level)
+        np.testing.assert_allclose(reward, want_reward, rtol=REWARD_RTOL, atol=REWARD_ATOL)
+        assert (terminated == want_done).all() and not truncated.any()
+        if want_done:  # same-step autoreset: the terminal obs in info, the next episode's first
+            assert day == market.horizon - 1
+            np.testing.assert_allclose(info["final_obs"], np.tile(want_obs, (3, 1)), atol=OBS_ATOL)
+            np.testing.assert_allclose(obs, np.tile(first, (3, 1)), atol=OBS_ATOL)
+        else:
+            assert info == {}
+            np.testing.assert_allclose(obs, np.tile(want_obs, (3, 1)), atol=OBS_ATOL)
+
+
+def test_make_vec_refuses_actions_it_cannot_take():
+    import gymnasium as gym
+
+    envs = gym.make_vec("GasStationProfit-v0", num_envs=2, vectorization_mode="vector_entry_point")
+    envs.reset(seed=0)
+    for bad in ([0, 21], [0, -1], [0], [[0, 1]]):
+        with pytest.raises(ValueError, match="expected 2 price levels in 0..20"):
+            envs.step(np.array(bad))
