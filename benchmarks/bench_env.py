@@ -106,36 +106,29 @@ def bench_sync_vector(env_id: str, num_envs: int, seconds: float, repeats: int) 
         [lambda: gym.make(env_id) for _ in range(num_envs)],
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
     )
-    rng = np.random.default_rng(0)
-    bank = rng.integers(envs.single_action_space.n, size=(64, num_envs))
-    envs.reset(seed=0)
-
-    def block(calls: int) -> int:
-        for i in range(calls):
-            envs.step(bank[i & 63])
-        return calls * num_envs
-
-    out = _timed(block, seconds, repeats)
-    out["num_envs"] = num_envs
-    envs.close()
-    return out
+    return _bench_vector_env(envs, seconds, repeats)
 
 
 def bench_make_vec(env_id: str, num_envs: int, seconds: float, repeats: int) -> dict:
     """gymnasium.make_vec(..., vectorization_mode="vector_entry_point"): VectorGasStation
     behind the standard VectorEnv API (numpy actions in, numpy arrays out)."""
     envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
+    return _bench_vector_env(envs, seconds, repeats)
+
+
+def _bench_vector_env(envs: gym.vector.VectorEnv, seconds: float, repeats: int) -> dict:
+    """Steps of a gymnasium VectorEnv with a cycled bank of random actions."""
     rng = np.random.default_rng(0)
-    bank = rng.integers(envs.single_action_space.n, size=(64, num_envs))
+    bank = rng.integers(envs.single_action_space.n, size=(64, envs.num_envs))
     envs.reset(seed=0)
 
     def block(calls: int) -> int:
         for i in range(calls):
             envs.step(bank[i & 63])
-        return calls * num_envs
+        return calls * envs.num_envs
 
     out = _timed(block, seconds, repeats)
-    out["num_envs"] = num_envs
+    out["num_envs"] = envs.num_envs
     envs.close()
     return out
 

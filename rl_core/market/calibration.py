@@ -155,7 +155,6 @@ class Calibration:
         }
 
     def summary(self) -> str:
-        m, d = self.market, self.market.demand
         if self.method != "volume":
             return self._price_only_summary()
         lines = [
@@ -172,19 +171,26 @@ class Calibration:
             f"residual sd {self.residual_sd:,.0f} L = {self.residual_sd / self.mean_volume:.1%}"
             " of mean volume",
             f"  {self.yesterday_effect}",
+            *self._market_lines(),
+        ]
+        return "\n".join(lines)
+
+    def _market_lines(self) -> list[str]:
+        """The calibrated market and the notes: the end of either summary."""
+        m, d = self.market, self.market.demand
+        move = "" if m.max_daily_move is None else f", moves <= {m.max_daily_move:.2f} $/L a day"
+        return [
             f"Market: base_demand {d.base_demand:,.0f} L, price_slope {d.price_slope:,.0f}, "
             f"gain_coef {d.gain_coef:,.0f}, loss_coef {d.loss_coef:,.0f}, "
             f"noise_std {d.noise_std:.3f}",
             f"  prices {m.price_min:.3f}..{m.price_max:.3f} $/L in {m.n_prices} steps, "
             f"unit cost {m.unit_cost:.3f}, yesterday's price {m.initial_price:.3f}, "
-            f"horizon {m.horizon} days"
-            + ("" if m.max_daily_move is None else f", moves <= {m.max_daily_move:.2f} $/L a day"),
+            f"horizon {m.horizon} days{move}",
+            *(f"  note: {n}" for n in self.notes),
         ]
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
 
     def _price_only_summary(self) -> str:
-        m, d, g = self.market, self.market.demand, self.diagnostics
+        g = self.diagnostics
         q1, q2, q3 = g["margin_quartiles"]
         return "\n".join(
             [
@@ -196,18 +202,7 @@ class Calibration:
                 f"lag-1 autocorrelation {g['median_autocorrelation']:.2f})",
                 "  implied own-price elasticity of a typical station "
                 f"{g['implied_elasticity']:.1f}",
-                f"Market: base_demand {d.base_demand:,.0f} L, price_slope {d.price_slope:,.0f}, "
-                f"gain_coef {d.gain_coef:,.0f}, loss_coef {d.loss_coef:,.0f}, "
-                f"noise_std {d.noise_std:.3f}",
-                f"  prices {m.price_min:.3f}..{m.price_max:.3f} $/L in {m.n_prices} steps, "
-                f"unit cost {m.unit_cost:.3f}, yesterday's price {m.initial_price:.3f}, "
-                f"horizon {m.horizon} days"
-                + (
-                    ""
-                    if m.max_daily_move is None
-                    else f", moves <= {m.max_daily_move:.2f} $/L a day"
-                ),
-                *(f"  note: {n}" for n in self.notes),
+                *self._market_lines(),
             ]
         )
 
@@ -395,6 +390,14 @@ def _market(
         loss_coef=coef.get("loss_coef", 0.0),
         noise_std=noise,
     )
+    return market_from_prices(df, demand, horizon, n_prices, notes)
+
+
+def market_from_prices(
+    df: pd.DataFrame, demand: DemandParams, horizon: int, n_prices: int, notes: list[str]
+) -> Market:
+    """`demand` on the grid of the observed prices (`price_grid`), with the last day's mean
+    cost and mean price (yesterday's price on day 0, clipped into the grid, noted if so)."""
     price_min, price_max = price_grid(df["price"].dropna())
     last = df[df["date"] == df["date"].max()]
     initial = float(last["price"].mean())

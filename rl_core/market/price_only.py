@@ -46,8 +46,8 @@ import pandas as pd
 
 from rl_core.data.schema import coerce_pricing_frame
 from rl_core.errors import EmptyDataError, InvalidMarketError
-from rl_core.market.calibration import Calibration, StationFit, price_grid
-from rl_core.market.model import DemandParams, Market
+from rl_core.market.calibration import Calibration, StationFit, market_from_prices
+from rl_core.market.model import DemandParams
 
 ASSUMED_VOLUME = 8_000.0  # litres/day a typical station sells at its optimum (5-15 kL typical)
 ASSUMED_NOISE = 0.05  # relative daily volume noise (the synthetic market's default)
@@ -129,7 +129,7 @@ def calibrate_price_only(
         loss_coef=0.0,
         noise_std=noise_std,
     )
-    market = _market(usable, demand, horizon, n_prices, notes)
+    market = market_from_prices(usable, demand, horizon, n_prices, notes)
     fits = _station_fits(usable, stations, intercepts, intercept_se)
     return Calibration(
         market=market,
@@ -221,27 +221,6 @@ def _slope(x: pd.Series, y: pd.Series) -> float:
     if len(both) < 3 or both.iloc[:, 0].var() <= 0:
         return math.nan
     return float(np.polyfit(both.iloc[:, 0], both.iloc[:, 1], 1)[0])
-
-
-def _market(
-    rows: pd.DataFrame, demand: DemandParams, horizon: int, n_prices: int, notes: list[str]
-) -> Market:
-    """The shared market: grid from the observed prices, cost and start from the last day."""
-    price_min, price_max = price_grid(rows["price"])
-    last = rows[rows["date"] == rows["date"].max()]
-    initial = float(last["price"].mean())
-    if not price_min <= initial <= price_max:
-        notes.append(f"last mean price {initial:.3f} lies outside the grid; clipped to it")
-        initial = min(max(initial, price_min), price_max)
-    return Market(
-        demand=demand,
-        price_min=price_min,
-        price_max=price_max,
-        n_prices=n_prices,
-        horizon=horizon,
-        unit_cost=float(last["unit_cost"].mean()),
-        initial_price=initial,
-    )
 
 
 def _station_fits(
