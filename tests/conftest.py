@@ -41,9 +41,10 @@ def moto_endpoint():
     """A moto server on a free loopback port for the session (reset by `aws`)."""
     from moto.server import ThreadedMotoServer
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    # port 0: the OS picks a free port as it binds, so parallel test workers cannot clash
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    _, port = server.get_host_and_port()
     yield f"http://127.0.0.1:{port}"
     server.stop()
 

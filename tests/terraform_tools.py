@@ -161,29 +161,37 @@ class MotoServer:
     log: Path
 
     @classmethod
-    def start(cls, log: Path) -> MotoServer:
-        port = free_port()
-        env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-        exe = Path(sys.executable).with_name("moto_server")
-        fh = log.open("w")
-        proc = subprocess.Popen(
-            [str(exe), "-H", "127.0.0.1", "-p", str(port)],
-            env=env,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        server = cls(port, proc, log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{server.url}/moto-api/", timeout=2)
-                return server
-            except OSError:
-                if proc.poll() is not None:
-                    break
+    def start(cls, log: Path, attempts: int = 5) -> MotoServer:
+        """Start one, on a fresh port per attempt. Ours only once OUR process says it is
+        running there: parallel test workers pick free ports at the same time, and a port
+        another worker's server took a moment earlier answers the same URL (ours then dies
+        with "Address already in use", and the two stacks would share one moto)."""
+        for _ in range(attempts):
+            port = free_port()
+            env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+            exe = Path(sys.executable).with_name("moto_server")
+            with log.open("w") as fh:
+                proc = subprocess.Popen(
+                    [str(exe), "-H", "127.0.0.1", "-p", str(port)],
+                    env=env,
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            server = cls(port, proc, log)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                if f"Running on http://127.0.0.1:{port}" in log.read_text(errors="replace"):
+                    try:
+                        urllib.request.urlopen(f"{server.url}/moto-api/", timeout=2)
+                        if proc.poll() is None:
+                            return server
+                    except OSError:
+                        pass
                 time.sleep(0.3)
-        server.stop()
+            server.stop()
+            if "in use" not in log.read_text(errors="replace"):
+                break  # not a port clash: retrying will not help
         raise AssertionError(f"moto server did not start:\n{log.read_text()[-2000:]}")
 
     @property
